@@ -1,0 +1,256 @@
+"""Kiosk configuration: TOML file -> validated, frozen ``KioskConfig``.
+
+Read once at start.  Every error names the file, the key and what was
+expected, so an operator can fix a typo without reading code.  Paths in the
+file are relative to the file itself.  Every key is documented in
+``config/kiosk.example.toml``.  The site policy has its own file and parser
+(``kiosk.core.policy``); this module only reads it from disk.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration file is missing, unreadable or has a wrong value."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    url: str = ""
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    enabled: bool = True
+    interval_s: float = 10.0
+    batch_size: int = 500
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 300.0
+    lists_interval_s: float = 300.0
+    retention_days: int = 28
+    clock_warn_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    source: str = ""
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    fallback_after: int = 15
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    hold_s: float = 5.0
+    repeat_review_min: float = 10.0
+    shared_window_min: float = 30.0
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    bell: bool = True
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    """Everything the kiosk needs to start, with paths already resolved."""
+
+    path: Path
+    kiosk_id: str
+    site: str
+    data_dir: Path
+    root_key: Path
+    trust_list: Path
+    revocations: Path
+    policy: Path
+    identity_key: Path
+    foreign_enabled: bool = False
+    skew_s: int = 300
+    holder_salt: str = ""
+    server: ServerConfig = field(default_factory=ServerConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+
+
+class _Reader:
+    """Typed access to one table of a TOML file, with errors that name the key."""
+
+    def __init__(self, path: Path, table: Mapping[str, Any], prefix: str = "") -> None:
+        self.path = path
+        self.table = table
+        self.prefix = prefix
+        self.seen: set[str] = set()
+
+    def _fail(self, key: str, expected: str, got: object) -> ConfigError:
+        shown = repr(got)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return ConfigError(f"{self.path}: key '{self.prefix}{key}': expected {expected}, got {shown}")
+
+    def sub(self, key: str) -> _Reader:
+        self.seen.add(key)
+        value = self.table.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self._fail(key, "a table", value)
+        return _Reader(self.path, value, f"{self.prefix}{key}.")
+
+    def string(self, key: str, default: str | None = None, *, nonempty: bool = False) -> str:
+        self.seen.add(key)
+        if key not in self.table:
+            if default is None:
+                raise ConfigError(f"{self.path}: key '{self.prefix}{key}' is missing (a string)")
+            return default
+        value = self.table[key]
+        if not isinstance(value, str) or (nonempty and not value.strip()):
+            raise self._fail(key, "a non-empty string" if nonempty else "a string", value)
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        self.seen.add(key)
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
+        return value
+
+    def number(self, key: str, default: float, *, low: float, high: float) -> float:
+        self.seen.add(key)
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self._fail(key, f"a number from {low:g} to {high:g}", value)
+        if not low <= value <= high:
+            raise self._fail(key, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def integer(self, key: str, default: int, *, low: int, high: int) -> int:
+        self.seen.add(key)
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self._fail(key, f"a whole number from {low} to {high}", value)
+        return value
+
+    def path_value(self, key: str, default: str | None = None) -> Path:
+        raw = self.string(key, default, nonempty=True)
+        p = Path(raw).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p).resolve()
+
+    def check_unknown(self) -> None:
+        for key in self.table:
+            if key not in self.seen:
+                raise ConfigError(
+                    f"{self.path}: unknown key '{self.prefix}{key}' "
+                    "(see config/kiosk.example.toml for the keys there are)"
+                )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file, turning every failure into a ConfigError naming the file."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected a TOML file") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_config(path: str | Path) -> KioskConfig:
+    """Load and validate a kiosk configuration file."""
+    p = Path(path).expanduser().resolve()
+    r = _Reader(p, read_toml(p))
+    kiosk_id = r.string("kiosk_id", nonempty=True)
+    if len(kiosk_id) > 64 or not all(c.isalnum() or c in "-_." for c in kiosk_id):
+        raise r._fail("kiosk_id", "1-64 letters, digits, '-', '_' or '.'", kiosk_id)
+    site = r.string("site", "")
+    data_dir = r.path_value("data_dir", "var")
+    t = r.sub("trust")
+    root_key = t.path_value("root_key")
+    trust_list = t.path_value("trust_list", str(data_dir / "trust-list.cose"))
+    revocations = t.path_value("revocations", str(data_dir / "revocations.cose"))
+    foreign = t.boolean("foreign_enabled", False)
+    skew = t.integer("skew_s", 300, low=0, high=3600)
+    t.check_unknown()
+    policy = r.path_value("policy", "policy.toml")
+    identity = r.path_value("identity_key", str(data_dir / "kiosk-identity.pem"))
+    salt = r.string("holder_salt", "")
+
+    s = r.sub("server")
+    server = ServerConfig(
+        url=s.string("url", ""),
+        timeout_s=s.number("timeout_s", 5.0, low=0.1, high=120),
+    )
+    if server.url and not server.url.startswith(("http://", "https://")):
+        raise s._fail("url", "an http:// or https:// URL", server.url)
+    s.check_unknown()
+
+    y = r.sub("sync")
+    sync = SyncConfig(
+        enabled=y.boolean("enabled", True),
+        interval_s=y.number("interval_s", 10.0, low=0.05, high=86400),
+        batch_size=y.integer("batch_size", 500, low=1, high=10000),
+        backoff_base_s=y.number("backoff_base_s", 1.0, low=0.01, high=3600),
+        backoff_max_s=y.number("backoff_max_s", 300.0, low=0.01, high=86400),
+        lists_interval_s=y.number("lists_interval_s", 300.0, low=1, high=86400),
+        retention_days=y.integer("retention_days", 28, low=1, high=3650),
+        clock_warn_s=y.number("clock_warn_s", 120.0, low=1, high=86400),
+    )
+    y.check_unknown()
+
+    c = r.sub("camera")
+    camera = CameraConfig(
+        source=c.string("source", ""),
+        width=c.integer("width", 1280, low=160, high=7680),
+        height=c.integer("height", 720, low=120, high=4320),
+        fps=c.number("fps", 30.0, low=1, high=240),
+        fallback_after=c.integer("fallback_after", 15, low=1, high=10000),
+    )
+    c.check_unknown()
+
+    sc = r.sub("scan")
+    scan = ScanConfig(
+        hold_s=sc.number("hold_s", 5.0, low=0, high=3600),
+        repeat_review_min=sc.number("repeat_review_min", 10.0, low=0, high=1440),
+        shared_window_min=sc.number("shared_window_min", 30.0, low=0, high=1440),
+    )
+    sc.check_unknown()
+
+    u = r.sub("ui")
+    ui = UiConfig(bell=u.boolean("bell", True))
+    u.check_unknown()
+    r.check_unknown()
+    return KioskConfig(
+        path=p,
+        kiosk_id=kiosk_id,
+        site=site,
+        data_dir=data_dir,
+        root_key=root_key,
+        trust_list=trust_list,
+        revocations=revocations,
+        policy=policy,
+        identity_key=identity,
+        foreign_enabled=foreign,
+        skew_s=skew,
+        holder_salt=salt,
+        server=server,
+        sync=sync,
+        camera=camera,
+        scan=scan,
+        ui=ui,
+    )

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Set up the project's virtual environment and run one of its jobs.
+
+    python3 run.py demo      # set up, then run the demo
+    python3 run.py test      # set up, then run the whole test suite (and the linters)
+
+Needs only Python 3.11+ and git.  The environment lives in ``.venv`` and is
+reinstalled only when ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed-from"
+
+
+def ensure_env() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"run.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PY.exists() and STAMP.exists() and STAMP.read_text() == want:
+        return
+    if not PY.exists():
+        print("run.py: creating .venv", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("run.py: installing the project and its dev tools into .venv", flush=True)
+    pip = [str(PY), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(want)
+
+
+def run(cmd: list[str]) -> int:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+
+
+def main(argv: list[str]) -> int:
+    job = argv[0] if argv else ""
+    rest = argv[1:]
+    if job not in {"demo", "test", "lint", "setup"}:
+        print(__doc__)
+        return 2
+    ensure_env()
+    if job == "setup":
+        return 0
+    if job == "demo":
+        return run([str(BIN / "kiosk"), "demo", *rest])
+    if job == "lint":
+        return lint()
+    code = lint()
+    if code:
+        return code
+    return run([str(PY), "-m", "pytest", *rest])
+
+
+def lint() -> int:
+    for cmd in (
+        [str(PY), "-m", "ruff", "check", "."],
+        [str(PY), "-m", "ruff", "format", "--check", "."],
+        [str(PY), "-m", "mypy"],
+        [str(BIN / "lint-imports")],
+    ):
+        code = run(cmd)
+        if code:
+            print(f"run.py: {' '.join(Path(c).name for c in cmd[:3])} failed", file=sys.stderr)
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
