@@ -1,0 +1,1 @@
+"""The ``server-stub`` subcommands, one module each."""
