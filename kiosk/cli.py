@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from kiosk.adapters.config import ConfigError
@@ -47,3 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if os.environ.get("KIOSK_DEBUG"):
+            raise
+        print(
+            f"kiosk: internal error: {type(exc).__name__}: {exc} (KIOSK_DEBUG=1 shows where)",
+            file=sys.stderr,
+        )
+        return 1

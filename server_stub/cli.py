@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 COMMANDS = ("issuer", "serve", "admin")
@@ -46,3 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if os.environ.get("KIOSK_DEBUG"):
+            raise
+        print(f"server-stub: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

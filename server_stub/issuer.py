@@ -198,7 +198,7 @@ class Issuer:
     def _root(self) -> cose.PrivateKey:
         return load_private_key(self.directory / "root.key.pem")
 
-    def keys(self) -> list[KeyRecord]:
+    def key_records(self) -> list[KeyRecord]:
         return [
             KeyRecord(bytes.fromhex(k["kid"]), k["alg"], k["iss"], k["nbf"], k["exp"], k["file"])
             for k in self._state["keys"]
@@ -225,7 +225,7 @@ class Issuer:
         self, alg: str | None = None, kid: bytes | None = None
     ) -> tuple[bytes, cose.PrivateKey]:
         """The newest key of an algorithm (or a given kid) with its private key."""
-        records = self.keys()
+        records = self.key_records()
         if kid is not None:
             records = [r for r in records if r.kid == kid]
         if alg is not None:
@@ -266,7 +266,7 @@ class Issuer:
 
     def _trusted_keys(self) -> list[trust.TrustedKey]:
         out = []
-        for r in self.keys():
+        for r in self.key_records():
             _, priv = self.key_for(kid=r.kid)
             pub = priv.public_key()
             spki = pub.public_bytes(

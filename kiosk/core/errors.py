@@ -9,10 +9,10 @@ always wins over a REVIEW reason; a NOTE is shown but changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class ReasonCode(str, Enum):
+class ReasonCode(StrEnum):
     """Every reason the kiosk can give, grouped by the stage that gives it."""
 
     # --- reading the QR text (spec section 1) ---
@@ -72,6 +72,7 @@ class ReasonCode(str, Enum):
     TEMPERATURE_NEEDED = "TEMPERATURE_NEEDED"
     MASK_MISSING = "MASK_MISSING"
     MASK_NEEDED = "MASK_NEEDED"
+    FOREIGN_CERTIFICATE = "FOREIGN_CERTIFICATE"
     # --- replay and clock ---
     DUPLICATE_SCAN = "DUPLICATE_SCAN"
     PASSBACK = "PASSBACK"
@@ -84,19 +85,13 @@ class ReasonCode(str, Enum):
     # --- last resort: a bug must fail closed, never ALLOW ---
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Severity(str, Enum):
+class Severity(StrEnum):
     """What a reason does to the verdict."""
 
     DENY = "DENY"
     REVIEW = "REVIEW"
     NOTE = "NOTE"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from kiosk.core.errors import Reason
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """What the guard is told to do."""
 
     ALLOW = "ALLOW"
     DENY = "DENY"
     REVIEW = "REVIEW"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Colour(str, Enum):
+class Colour(StrEnum):
     """The health code's colour, as the issuer signed it."""
 
     GREEN = "G"
@@ -37,11 +34,8 @@ class Colour(str, Enum):
     def word(self) -> str:
         return {"G": "green", "Y": "yellow", "R": "red"}[self.value]
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class RiskLevel(str, Enum):
+class RiskLevel(StrEnum):
     """Risk level of an area in the travel record, ordered low < medium < high."""
 
     LOW = "L"
@@ -55,9 +49,6 @@ class RiskLevel(str, Enum):
     @property
     def word(self) -> str:
         return {"L": "low", "M": "medium", "H": "high"}[self.value]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,18 +136,15 @@ class Observations:
     mask: bool | None = None
 
 
-class CertificateKind(str, Enum):
+class CertificateKind(StrEnum):
     """The three certificates a code may carry."""
 
     VACCINATION = "vaccination"
     NUCLEIC_ACID = "nucleic_acid"
     TRAVEL = "travel"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class CertificateStatus(str, Enum):
+class CertificateStatus(StrEnum):
     """How a certificate fared against the policy."""
 
     OK = "ok"
@@ -164,9 +152,6 @@ class CertificateStatus(str, Enum):
     FAILED = "failed"
     REVIEW = "review"
     IGNORED = "ignored"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,64 @@
+"""Assemble what a judgement needs from files: config, root key, lists, policy.
+
+Shared by ``kiosk scan``, ``kiosk run`` and the demo, so that every entry
+point judges with the same material.  Command-line flags override the
+configuration for one run (``--root``, ``--trust-list``, ``--revocations``,
+``--policy``).  A missing root key or a bad policy file is a configuration
+error naming the file; a missing list is a reason on every decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.adapters.config import ConfigError, KioskConfig, load_config
+from kiosk.adapters.policy_file import load_policy
+from kiosk.adapters.trust_store import TrustState, load_trust_state
+from kiosk.core.limits import DEFAULT_SKEW_SECONDS
+from kiosk.core.pipeline import ScanContext
+from kiosk.core.policy import DEFAULT_POLICY, Policy
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Paths given on the command line that win over the config file."""
+
+    root: Path | None = None
+    trust_list: Path | None = None
+    revocations: Path | None = None
+    policy: Path | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The loaded material: config (if any), trust state and policy."""
+
+    config: KioskConfig | None
+    trust_state: TrustState
+    policy: Policy
+    context: ScanContext
+
+
+def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) -> Judgement:
+    """Load config (optional when --root is given) and everything it points to."""
+    config = load_config(config_path) if config_path is not None else None
+    root = overrides.root or (config.root_key if config else None)
+    if root is None:
+        raise ConfigError("no root key: give --config FILE (with trust.root_key) or --root PEM")
+    trust_path = overrides.trust_list or (config.trust_list if config else Path("trust-list.cose"))
+    revocations_path = overrides.revocations or (
+        config.revocations if config else Path("revocations.cose")
+    )
+    state = load_trust_state(root, trust_path, revocations_path, now=now)
+    policy_path = overrides.policy or (config.policy if config else None)
+    policy = load_policy(policy_path) if policy_path is not None else DEFAULT_POLICY
+    context = ScanContext(
+        policy=policy,
+        trust=state.trust,
+        revocations=state.revocations,
+        holder_salt=(config.holder_salt if config else "").encode("utf-8"),
+        skew_s=config.skew_s if config else DEFAULT_SKEW_SECONDS,
+        foreign_enabled=config.foreign_enabled if config else False,
+    )
+    return Judgement(config, state, policy, context)
