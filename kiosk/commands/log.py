@@ -1,0 +1,190 @@
+"""``kiosk log``: check, export and purge the local entry log.
+
+    kiosk log verify --config kiosk.toml
+    kiosk log export --config kiosk.toml --format csv --since 2026-11-23T00:00:00+08:00 -o day.csv
+    kiosk log export --config kiosk.toml --format jsonl
+    kiosk log purge  --config kiosk.toml --days 28
+
+``verify`` walks the hash chain: exit 0 when intact, 1 when broken (the
+message names the seq).  ``export`` writes CSV (with a header; a cell that
+starts with ``= + - @``, tab or CR gets a leading apostrophe so a spreadsheet
+never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
+line, hashes checkable by anyone).  ``purge`` deletes only entries the server
+acknowledged that are older than the retention period.  Usage, configuration
+and file errors exit 2 with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from kiosk.adapters.config import ConfigError, KioskConfig, load_config
+from kiosk.adapters.store import EntryStore, StoreError
+from kiosk.core.clock import TimeFormatError, parse_instant
+from kiosk.core.entry import WIRE_FIELDS, Entry
+
+DB_NAME = "entries.sqlite"
+"""The entry log's file name inside ``data_dir``."""
+
+CSV_FIELDS = ("at_utc", *WIRE_FIELDS)
+"""CSV columns: a readable UTC time first, then every wire field."""
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("log", help="check, export or purge the local entry log")
+    subs = p.add_subparsers(dest="log_command", required=True, parser_class=type(p))
+
+    v = subs.add_parser("verify", help="check the hash chain of the entry log")
+    v.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    v.set_defaults(func=run_verify)
+
+    e = subs.add_parser("export", help="write entries as CSV or JSON Lines")
+    e.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    e.add_argument("--format", choices=("csv", "jsonl"), required=True)
+    e.add_argument(
+        "--since",
+        help="only entries at or after this time: ISO 8601 (no zone means UTC) or epoch seconds",
+    )
+    e.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    e.set_defaults(func=run_export)
+
+    g = subs.add_parser("purge", help="delete acknowledged entries older than N days")
+    g.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    g.add_argument(
+        "--days", type=int, help="keep this many days (default: sync.retention_days of the config)"
+    )
+    g.set_defaults(func=run_purge)
+
+
+def db_path(config: KioskConfig) -> Path:
+    """Where the entry log of this kiosk lives (``data_dir`` is created if missing)."""
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{config.path}: data_dir {config.data_dir}: {exc.strerror}") from None
+    return config.data_dir / DB_NAME
+
+
+@contextlib.contextmanager
+def _open_store(config: KioskConfig) -> Iterator[EntryStore]:
+    try:
+        store = EntryStore(db_path(config), kiosk_id=config.kiosk_id)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    with _open_store(load_config(args.config)) as store:
+        try:
+            report = store.verify_chain()
+        except StoreError as exc:
+            print(f"kiosk log verify: {exc}", file=sys.stderr)
+            return 2
+    print(report.message)
+    return 0 if report.ok else 1
+
+
+def safe_cell(value: str) -> str:
+    """A CSV cell a spreadsheet shows as text: formula-like starts get an apostrophe."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def csv_row(entry: Entry) -> list[str]:
+    """One entry as CSV cells: lists as JSON, null as empty, every cell made safe."""
+    wire = entry.to_wire()
+    at = dt.datetime.fromtimestamp(entry.at_ms / 1000, dt.UTC)
+    cells = [at.isoformat(timespec="milliseconds").replace("+00:00", "Z")]
+    for key in WIRE_FIELDS:
+        value = wire[key]
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list):
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        else:
+            text = str(value)
+        cells.append(safe_cell(text))
+    return cells
+
+
+def _write(entries: Iterator[Entry], fmt: str, out: TextIO) -> int:
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_FIELDS)
+        for entry in entries:
+            writer.writerow(csv_row(entry))
+            count += 1
+    else:
+        for entry in entries:
+            out.write(json.dumps(entry.to_wire(), ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+    return count
+
+
+def run_export(args: argparse.Namespace) -> int:
+    since_ms: int | None = None
+    if args.since is not None:
+        try:
+            since_ms = parse_instant(args.since) * 1000
+        except TimeFormatError as exc:
+            raise ConfigError(f"--since: {exc}") from None
+    with _open_store(load_config(args.config)) as store:
+        entries = store.iter_entries(since_ms)
+        try:
+            if args.output is None:
+                count = _write(entries, args.format, sys.stdout)
+                sys.stdout.flush()
+            else:
+                partial = args.output.with_name(args.output.name + ".partial")
+                try:
+                    with partial.open("w", encoding="utf-8", newline="") as fh:
+                        count = _write(entries, args.format, fh)
+                    partial.replace(args.output)
+                except OSError as exc:
+                    partial.unlink(missing_ok=True)
+                    print(f"kiosk log export: {args.output}: {exc.strerror}", file=sys.stderr)
+                    return 2
+        except StoreError as exc:
+            print(f"kiosk log export: {exc}", file=sys.stderr)
+            return 2
+    if args.output is not None:
+        print(f"exported {count} entries to {args.output}", file=sys.stderr)
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    days = config.sync.retention_days if args.days is None else args.days
+    if days < 0:
+        raise ConfigError(f"--days: expected 0 or more, got {days}")
+    cutoff_ms = int(time.time() * 1000) - days * 86_400_000
+    with _open_store(config) as store:
+        try:
+            removed = store.purge_synced(cutoff_ms)
+            left = store.backlog()
+        except StoreError as exc:
+            print(f"kiosk log purge: {exc}", file=sys.stderr)
+            return 2
+    cutoff = dt.datetime.fromtimestamp(cutoff_ms / 1000, dt.UTC).isoformat(timespec="seconds")
+    print(
+        f"purged {removed} entries acknowledged by the server and older than {cutoff} "
+        f"({days} days); {left} not yet sent"
+    )
+    return 0
