@@ -1,0 +1,577 @@
+"""The central server stub: an HTTP API that takes kiosk batches and serves signed lists.
+
+``create_app(settings)`` builds the FastAPI application; ``ServerThread``
+runs it with uvicorn on a free loopback port inside the current process
+(tests and benchmarks); ``server-stub serve`` runs it as its own process.
+
+    POST /v1/kiosks         register a kiosk's Ed25519 public key (loopback only)
+    POST /v1/batches        a signed batch of log entries -> an ack
+    GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
+    GET  /v1/revocations    the signed revocation list (same)
+    GET  /v1/policy         the site policy TOML (ETag = sha256 of the text)
+    GET  /v1/stats          entries per kiosk, recent entries (read-only)
+    GET  /healthz           liveness
+    GET/POST /v1/admin/faults   the injected faults (loopback only)
+
+A batch is checked in this order, and nothing is stored unless every check
+passes: size (413, before anything is parsed), kiosk known (403), signature
+over the exact body bytes (401), JSON and schema (422), batch id seen before
+(same body: the same answer again; other body: 409), replay window on
+``sent_at_ms`` (400), every entry read strictly and its hash recomputed, the
+batch's entries linked to each other (422).  Then the batch is stored in one
+SQLite transaction.  Every response carries a ``Date`` header (uvicorn's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import itertools
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kiosk.core.entry import Entry, entry_from_wire
+from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
+from server_stub.issuer import Issuer, IssuerError
+from server_stub.storage import ConflictError, ServerStore
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+"""Largest batch body accepted; a bigger one is answered 413 before it is parsed."""
+
+REPLAY_WINDOW_S = 24 * 3600
+"""A new batch whose ``sent_at_ms`` is further than this from server time is a replay."""
+
+MAX_ENTRIES_PER_BATCH = 10_000
+"""More entries than this in one batch is a schema error."""
+
+FAULT_PATHS = frozenset({"/v1/batches", "/v1/trust-list", "/v1/revocations", "/v1/policy"})
+"""The endpoints that injected faults apply to (what a kiosk calls)."""
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+log = logging.getLogger("server_stub")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything the server needs; paths are files it reads on each request."""
+
+    issuer_dir: Path
+    db_path: Path
+    policy_path: Path
+    faults: tuple[Fault, ...] = ()
+    fault_seed: int | None = None
+    max_body_bytes: int = MAX_BODY_BYTES
+    replay_window_s: float = REPLAY_WINDOW_S
+    max_entries: int = MAX_ENTRIES_PER_BATCH
+    clock: Callable[[], float] = field(default=time.time, compare=False)
+
+
+class Rejected(Exception):
+    """A request refused with an HTTP status and one line saying why."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+
+
+def _error(status: int, error: str, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+
+
+def _etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    for part in header.split(","):
+        tag = part.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+def load_ed25519_public_pem(pem: str | bytes) -> ed25519.Ed25519PublicKey:
+    """An Ed25519 public key from PEM; ValueError with one line otherwise."""
+    data = pem.encode() if isinstance(pem, str) else pem
+    try:
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a PEM public key ({exc})") from None
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise ValueError(f"expected an Ed25519 public key, got {type(key).__name__}")
+    return key
+
+
+# --- batches ------------------------------------------------------------------
+
+
+class BatchHandler:
+    """Checks and stores one batch; synchronous, run in a worker thread."""
+
+    def __init__(self, store: ServerStore, settings: ServerSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self._keys: dict[str, tuple[str, ed25519.Ed25519PublicKey]] = {}
+        self._keys_lock = threading.Lock()
+
+    def _public_key(self, kiosk_id: str) -> ed25519.Ed25519PublicKey | None:
+        pem = self.store.kiosk_key(kiosk_id)
+        if pem is None:
+            return None
+        with self._keys_lock:
+            cached = self._keys.get(kiosk_id)
+            if cached is not None and cached[0] == pem:
+                return cached[1]
+        key = load_ed25519_public_pem(pem)
+        with self._keys_lock:
+            self._keys[kiosk_id] = (pem, key)
+        return key
+
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        """The ack for a batch; raises Rejected with the status to answer."""
+        kiosk_id = headers.get("x-kiosk-id", "")
+        if not kiosk_id:
+            raise Rejected(401, "NO_KIOSK_ID", "the X-Kiosk-Id header is missing")
+        key = self._public_key(kiosk_id)
+        if key is None:
+            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        try:
+            signature = base64.b64decode(headers.get("x-signature", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Signature is not base64") from None
+        try:
+            key.verify(signature, body)
+        except InvalidSignature:
+            raise Rejected(
+                401, "BAD_SIGNATURE", f"signature does not verify with kiosk {kiosk_id}'s key"
+            ) from None
+
+        batch = self._parse(body, kiosk_id)
+        batch_id = batch["batch_id"]
+        if headers.get("idempotency-key", "") != batch_id:
+            raise Rejected(422, "SCHEMA", "Idempotency-Key must equal the batch_id")
+        digest = hashlib.sha256(body).hexdigest()
+        seen = self.store.find_batch(batch_id)
+        if seen is not None:
+            return self._again(seen.kiosk_id, seen.body_sha256, seen.response, kiosk_id, digest)
+
+        now_ms = int(self.settings.clock() * 1000)
+        window_ms = int(self.settings.replay_window_s * 1000)
+        if abs(batch["sent_at_ms"] - now_ms) > window_ms:
+            raise Rejected(
+                400,
+                "REPLAY",
+                f"sent_at_ms is {(batch['sent_at_ms'] - now_ms) / 1000:+.0f} s from server time, "
+                f"outside the +-{self.settings.replay_window_s:.0f} s window",
+            )
+        entries, wires = self._entries(batch["entries"], kiosk_id)
+        try:
+            stored, new = self.store.store_batch(
+                kiosk_id=kiosk_id,
+                batch_id=batch_id,
+                body_sha256=digest,
+                entries=entries,
+                wires=wires,
+                now_ms=now_ms,
+            )
+        except ConflictError as exc:
+            raise Rejected(409, "ENTRY_CONFLICT", str(exc)) from None
+        if not new:
+            return self._again(
+                stored.kiosk_id, stored.body_sha256, stored.response, kiosk_id, digest
+            )
+        return stored.response
+
+    @staticmethod
+    def _again(
+        seen_kiosk: str, seen_digest: str, response: dict[str, Any], kiosk_id: str, digest: str
+    ) -> dict[str, Any]:
+        if seen_kiosk != kiosk_id or seen_digest != digest:
+            raise Rejected(
+                409, "BATCH_CONFLICT", "this batch_id was already used with a different body"
+            )
+        return response
+
+    def _parse(self, body: bytes, kiosk_id: str) -> dict[str, Any]:
+        try:
+            batch = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Rejected(422, "MALFORMED_JSON", f"body is not JSON: {exc}") from None
+        if not isinstance(batch, dict):
+            raise Rejected(422, "SCHEMA", "body must be a JSON object")
+        expected = {"kiosk_id", "batch_id", "sent_at_ms", "entries"}
+        missing = sorted(expected - batch.keys())
+        if missing:
+            raise Rejected(422, "SCHEMA", f"batch field '{missing[0]}' is missing")
+        extra = sorted(batch.keys() - expected)
+        if extra:
+            raise Rejected(422, "SCHEMA", f"batch field '{extra[0]}' is not a batch field")
+        if batch["kiosk_id"] != kiosk_id:
+            raise Rejected(422, "SCHEMA", "batch kiosk_id differs from the X-Kiosk-Id header")
+        batch_id = batch["batch_id"]
+        try:
+            if not isinstance(batch_id, str) or str(uuid.UUID(batch_id)) != batch_id:
+                raise ValueError
+        except ValueError:
+            raise Rejected(422, "SCHEMA", "batch_id must be a lowercase UUID text") from None
+        sent = batch["sent_at_ms"]
+        if isinstance(sent, bool) or not isinstance(sent, int) or sent < 0:
+            raise Rejected(422, "SCHEMA", "sent_at_ms must be a whole number of milliseconds")
+        entries = batch["entries"]
+        if not isinstance(entries, list):
+            raise Rejected(422, "SCHEMA", "entries must be a list")
+        if len(entries) > self.settings.max_entries:
+            raise Rejected(
+                422, "SCHEMA", f"{len(entries)} entries, more than {self.settings.max_entries}"
+            )
+        return batch
+
+    @staticmethod
+    def _entries(raw: list[Any], kiosk_id: str) -> tuple[list[Entry], list[str]]:
+        entries: list[Entry] = []
+        wires: list[str] = []
+        ids: set[str] = set()
+        for i, item in enumerate(raw):
+            try:
+                entry = entry_from_wire(item)
+            except ValueError as exc:
+                raise Rejected(422, "SCHEMA", f"entry {i}: {exc}") from None
+            if entry.kiosk_id != kiosk_id:
+                raise Rejected(422, "SCHEMA", f"entry {i}: kiosk_id is not the sender's")
+            if not entry.hash_ok:
+                raise Rejected(
+                    422, "BAD_HASH", f"entry {i} (seq {entry.seq}): hash does not match its fields"
+                )
+            if entry.id in ids:
+                raise Rejected(422, "SCHEMA", f"entry {i}: id {entry.id} appears twice")
+            ids.add(entry.id)
+            entries.append(entry)
+            wires.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+        by_seq = sorted(entries, key=lambda e: e.seq)
+        for before, after in itertools.pairwise(by_seq):
+            if after.seq == before.seq:
+                raise Rejected(422, "SCHEMA", f"seq {after.seq} appears twice")
+            if after.seq == before.seq + 1 and after.prev_hash != before.hash:
+                raise Rejected(
+                    422, "BAD_CHAIN", f"seq {after.seq} does not link to seq {before.seq}"
+                )
+        return entries, wires
+
+
+# --- faults -------------------------------------------------------------------
+
+
+class FaultMiddleware:
+    """Applies the injected faults to the kiosk endpoints (pure ASGI, no buffering otherwise)."""
+
+    def __init__(self, app: ASGIApp, injector: FaultInjector) -> None:
+        self.app = app
+        self.injector = injector
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in FAULT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        fault = self.injector.pick()
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        log.info("fault injected: %s on %s", fault, scope["path"])
+        if fault.kind in ("500", "429"):
+            await self._drain(receive)
+            status = int(fault.kind)
+            headers = {"Retry-After": f"{fault.param:g}"} if status == 429 else {}
+            response = _error(status, f"FAULT_{status}", "injected fault", **headers)
+            await response(scope, receive, send)
+            return
+        if fault.kind == "delay":
+            await asyncio.sleep(fault.param)
+            await self.app(scope, receive, send)
+            return
+        # drop / truncate: let the request take effect, then lose the answer.
+        messages: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, capture)
+        start = next(m for m in messages if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+        await send(start)
+        if fault.kind == "truncate" and body:
+            await send(
+                {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+            )
+        # Returning without the final body message makes uvicorn close the connection.
+
+    @staticmethod
+    async def _drain(receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
+
+class _QuietFaults(logging.Filter):
+    """Hides uvicorn's complaint about the responses the faults cut short on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+# --- the application ------------------------------------------------------------
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, or Rejected(413) once it passes ``limit`` bytes.
+
+    The rest of an oversized body is read and thrown away (up to 4x the
+    limit) so that the client sees the 413 instead of a reset connection.
+    """
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > 4 * limit:
+        raise Rejected(413, "TOO_LARGE", f"body of {length} bytes, more than {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    too_large = length is not None and length.isdigit() and int(length) > limit
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            too_large = True
+            chunks.clear()
+            if size > 4 * limit:
+                break
+        elif not too_large:
+            chunks.append(chunk)
+    if too_large:
+        raise Rejected(413, "TOO_LARGE", f"body of {length or size} bytes, more than {limit}")
+    return b"".join(chunks)
+
+
+def _loopback_only(request: Request) -> None:
+    host = request.client.host if request.client else ""
+    if host not in LOOPBACK:
+        raise Rejected(403, "LOOPBACK_ONLY", "admin endpoints answer on 127.0.0.1 only")
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """The server application; opens (or creates) the database at ``settings.db_path``."""
+    store = ServerStore(settings.db_path)
+    handler = BatchHandler(store, settings)
+    injector = FaultInjector(settings.faults, seed=settings.fault_seed)
+    app = FastAPI(title="Checkpoint central server stub", docs_url=None, redoc_url=None)
+    app.state.store = store
+    app.state.injector = injector
+    app.state.settings = settings
+
+    @app.exception_handler(Rejected)
+    async def _rejected(_request: Request, exc: Rejected) -> JSONResponse:
+        return _error(exc.status, exc.error, exc.message)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True, "server_time_ms": int(settings.clock() * 1000)}
+
+    @app.post("/v1/kiosks")
+    async def register_kiosk(request: Request) -> JSONResponse:
+        _loopback_only(request)
+        body = await _read_body(request, 64 * 1024)
+        try:
+            data = json.loads(body)
+            kiosk_id = data["kiosk_id"]
+            pem = data["public_key_pem"]
+            if not isinstance(kiosk_id, str) or not kiosk_id or not isinstance(pem, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise Rejected(
+                422, "SCHEMA", 'expected {"kiosk_id": "...", "public_key_pem": "..."}'
+            ) from None
+        try:
+            load_ed25519_public_pem(pem)
+        except ValueError as exc:
+            raise Rejected(422, "BAD_KEY", f"public_key_pem: {exc}") from None
+        changed = store.register_kiosk(kiosk_id, pem, now_ms=int(settings.clock() * 1000))
+        return JSONResponse(
+            {"kiosk_id": kiosk_id, "changed": changed}, status_code=201 if changed else 200
+        )
+
+    @app.post("/v1/batches")
+    async def post_batch(request: Request) -> JSONResponse:
+        body = await _read_body(request, settings.max_body_bytes)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        ack = await run_in_threadpool(handler.handle, body, headers)
+        return JSONResponse(ack)
+
+    def _list(kind: str, request: Request) -> Response:
+        try:
+            issuer = Issuer.open(settings.issuer_dir)
+            if kind == "trust":
+                version, data = issuer.trust_list_version, issuer.trust_list()
+            else:
+                version, data = issuer.revocation_version, issuer.revocation_list()
+        except (IssuerError, OSError) as exc:
+            raise Rejected(503, "NO_LIST", f"{kind} list unavailable: {exc}") from None
+        etag = f'"{version}"'
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(data, media_type="application/cose", headers={"ETag": etag})
+
+    @app.get("/v1/trust-list")
+    def trust_list(request: Request) -> Response:
+        return _list("trust", request)
+
+    @app.get("/v1/revocations")
+    def revocations(request: Request) -> Response:
+        return _list("revocation", request)
+
+    @app.get("/v1/policy")
+    def policy(request: Request) -> Response:
+        try:
+            data = settings.policy_path.read_bytes()
+        except OSError as exc:
+            raise Rejected(503, "NO_POLICY", f"policy unavailable: {exc.strerror}") from None
+        etag = f'"{hashlib.sha256(data).hexdigest()}"'
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(data, media_type="application/toml; charset=utf-8", headers={"ETag": etag})
+
+    @app.get("/v1/stats")
+    def stats(recent: int = 5, chain: bool = False) -> dict[str, Any]:
+        kiosks = []
+        for s in store.stats():
+            row: dict[str, Any] = {
+                "kiosk_id": s.kiosk_id,
+                "entries": s.entries,
+                "batches": s.batches,
+                "first_seq": s.first_seq,
+                "last_seq": s.last_seq,
+                "last_at_ms": s.last_at_ms,
+                "verdicts": s.verdicts,
+                "recent": store.recent(s.kiosk_id, max(0, min(recent, 100))),
+            }
+            if chain:
+                check = store.check_chain(s.kiosk_id)
+                row["chain"] = {"ok": check.ok, "message": check.message}
+            kiosks.append(row)
+        return {
+            "server_time_ms": int(settings.clock() * 1000),
+            "entries": sum(k["entries"] for k in kiosks),
+            "kiosks": kiosks,
+            "faults_injected": dict(injector.injected),
+        }
+
+    @app.get("/v1/admin/faults")
+    def get_faults(request: Request) -> dict[str, Any]:
+        _loopback_only(request)
+        return {"faults": format_faults(injector.faults), "injected": dict(injector.injected)}
+
+    @app.post("/v1/admin/faults")
+    async def set_faults(request: Request) -> dict[str, Any]:
+        _loopback_only(request)
+        body = await _read_body(request, 64 * 1024)
+        try:
+            data = json.loads(body)
+            spec = data["spec"]
+            if not isinstance(spec, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise Rejected(422, "SCHEMA", 'expected {"spec": "drop:0.2,500:0.1,..."}') from None
+        try:
+            injector.set(parse_faults(spec))
+        except FaultSpecError as exc:
+            raise Rejected(422, "BAD_FAULT_SPEC", str(exc)) from None
+        return {"faults": format_faults(injector.faults), "injected": dict(injector.injected)}
+
+    app.add_middleware(FaultMiddleware, injector=injector)
+    return app
+
+
+# --- running it -----------------------------------------------------------------
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_QuietFaults())
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        date_header=True,
+        server_header=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+    )
+
+
+class ServerThread:
+    """The server on a free 127.0.0.1 port in a background thread; a context manager."""
+
+    def __init__(self, settings: ServerSettings, *, host: str = "127.0.0.1") -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self._sock = bind_socket(host, 0)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self._server = uvicorn.Server(uvicorn_config(self.app))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    @property
+    def store(self) -> ServerStore:
+        return self.app.state.store  # type: ignore[no-any-return]
+
+    @property
+    def injector(self) -> FaultInjector:
+        return self.app.state.injector  # type: ignore[no-any-return]
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("server thread did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+        self.store.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

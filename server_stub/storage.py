@@ -1,0 +1,303 @@
+"""The central server's SQLite database: registered kiosks, received batches, entries.
+
+One file, WAL journal, ``synchronous=FULL``.  A batch is stored in ONE
+transaction: its entries and the batch row holding the answer that was
+given.  A server killed mid-batch therefore holds all of the batch or none
+of it, and a kiosk retrying the same batch gets the same answer back.
+
+Entries are keyed by their id: an entry sent twice (a retried batch, or a
+new batch overlapping an old one after a kiosk restart) is stored once.
+
+One connection shared by the server's worker threads behind a lock: the
+server writes one batch at a time anyway, and SQLite allows one writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.core.entry import GENESIS_HASH, Entry
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS kiosks (
+    kiosk_id        TEXT PRIMARY KEY,
+    public_key_pem  TEXT NOT NULL,
+    registered_ms   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id        TEXT PRIMARY KEY,
+    kiosk_id        TEXT NOT NULL,
+    body_sha256     TEXT NOT NULL,
+    response        TEXT NOT NULL,
+    received_ms     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id              TEXT PRIMARY KEY,
+    kiosk_id        TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    at_ms           INTEGER NOT NULL,
+    kind            TEXT NOT NULL,
+    verdict         TEXT NOT NULL,
+    prev_hash       TEXT NOT NULL,
+    hash            TEXT NOT NULL,
+    batch_id        TEXT NOT NULL,
+    received_ms     INTEGER NOT NULL,
+    wire            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_kiosk_seq ON entries (kiosk_id, seq);
+"""
+
+
+class ConflictError(Exception):
+    """An entry id is already stored with different contents."""
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """A batch seen before: who sent it, a digest of its body, the answer given."""
+
+    kiosk_id: str
+    body_sha256: str
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KioskStats:
+    kiosk_id: str
+    entries: int
+    batches: int
+    first_seq: int | None
+    last_seq: int | None
+    last_at_ms: int | None
+    verdicts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What the server holds of one kiosk's log: complete and linked, or where not."""
+
+    kiosk_id: str
+    entries: int
+    ok: bool
+    message: str
+
+
+class ServerStore:
+    """The server's database; every method is safe to call from any thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._lock:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path}: schema version {version} is newer than this server "
+                    f"({SCHEMA_VERSION})"
+                )
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- kiosks -----------------------------------------------------------
+
+    def register_kiosk(self, kiosk_id: str, public_key_pem: str, *, now_ms: int) -> bool:
+        """Register or re-key a kiosk; True when something changed."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT public_key_pem FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+            if row is not None and row[0] == public_key_pem:
+                return False
+            self._db.execute(
+                "INSERT INTO kiosks (kiosk_id, public_key_pem, registered_ms) VALUES (?, ?, ?)"
+                " ON CONFLICT (kiosk_id) DO UPDATE SET public_key_pem = excluded.public_key_pem,"
+                " registered_ms = excluded.registered_ms",
+                (kiosk_id, public_key_pem, now_ms),
+            )
+            return True
+
+    def kiosk_key(self, kiosk_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT public_key_pem FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def kiosks(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT kiosk_id FROM kiosks ORDER BY kiosk_id").fetchall()
+        return [r[0] for r in rows]
+
+    # --- batches ----------------------------------------------------------
+
+    def find_batch(self, batch_id: str) -> StoredBatch | None:
+        with self._lock:
+            return self._find_batch(batch_id)
+
+    def _find_batch(self, batch_id: str) -> StoredBatch | None:
+        row = self._db.execute(
+            "SELECT kiosk_id, body_sha256, response FROM batches WHERE batch_id = ?",
+            (batch_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredBatch(row[0], row[1], json.loads(row[2]))
+
+    def store_batch(
+        self,
+        *,
+        kiosk_id: str,
+        batch_id: str,
+        body_sha256: str,
+        entries: Sequence[Entry],
+        wires: Sequence[str],
+        now_ms: int,
+    ) -> tuple[StoredBatch, bool]:
+        """Store a batch and its new entries in one transaction.
+
+        Returns the batch as stored and whether it was new; a batch id stored
+        before (by a concurrent retry) is returned as it was, untouched.
+        Raises ConflictError, storing nothing, when an entry id is already held
+        with a different hash.
+        """
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                seen = self._find_batch(batch_id)
+                if seen is not None:
+                    self._db.execute("ROLLBACK")
+                    return seen, False
+                stored = 0
+                for entry, wire in zip(entries, wires, strict=True):
+                    cur = self._db.execute(
+                        "INSERT OR IGNORE INTO entries (id, kiosk_id, seq, at_ms, kind, verdict,"
+                        " prev_hash, hash, batch_id, received_ms, wire)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            entry.id,
+                            entry.kiosk_id,
+                            entry.seq,
+                            entry.at_ms,
+                            entry.kind.value,
+                            entry.verdict,
+                            entry.prev_hash,
+                            entry.hash,
+                            batch_id,
+                            now_ms,
+                            wire,
+                        ),
+                    )
+                    if cur.rowcount == 1:
+                        stored += 1
+                        continue
+                    row = self._db.execute(
+                        "SELECT hash, kiosk_id FROM entries WHERE id = ?", (entry.id,)
+                    ).fetchone()
+                    if row is not None and (row[0] != entry.hash or row[1] != entry.kiosk_id):
+                        raise ConflictError(
+                            f"entry {entry.id} is already stored with different contents"
+                        )
+                response = {
+                    "batch_id": batch_id,
+                    "accepted": [e.id for e in entries],
+                    "stored": stored,
+                    "duplicates": len(entries) - stored,
+                    "server_time_ms": now_ms,
+                }
+                self._db.execute(
+                    "INSERT INTO batches (batch_id, kiosk_id, body_sha256, response, received_ms)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (batch_id, kiosk_id, body_sha256, json.dumps(response), now_ms),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return StoredBatch(kiosk_id, body_sha256, response), True
+
+    # --- reading ----------------------------------------------------------
+
+    def entry_count(self, kiosk_id: str | None = None) -> int:
+        with self._lock:
+            if kiosk_id is None:
+                row = self._db.execute("SELECT count(*) FROM entries").fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT count(*) FROM entries WHERE kiosk_id = ?", (kiosk_id,)
+                ).fetchone()
+        return int(row[0])
+
+    def entry_ids(self, kiosk_id: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id FROM entries WHERE kiosk_id = ? ORDER BY seq", (kiosk_id,)
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def recent(self, kiosk_id: str, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT wire FROM entries WHERE kiosk_id = ? ORDER BY seq DESC LIMIT ?",
+                (kiosk_id, limit),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def stats(self) -> list[KioskStats]:
+        with self._lock:
+            known = {r[0] for r in self._db.execute("SELECT kiosk_id FROM kiosks")}
+            rows = self._db.execute(
+                "SELECT kiosk_id, count(*), min(seq), max(seq), max(at_ms)"
+                " FROM entries GROUP BY kiosk_id"
+            ).fetchall()
+            batches = dict(
+                self._db.execute("SELECT kiosk_id, count(*) FROM batches GROUP BY kiosk_id")
+            )
+            verdicts: dict[str, dict[str, int]] = {}
+            for kiosk_id, verdict, n in self._db.execute(
+                "SELECT kiosk_id, verdict, count(*) FROM entries GROUP BY kiosk_id, verdict"
+            ):
+                verdicts.setdefault(kiosk_id, {})[verdict or "-"] = n
+        out = {
+            r[0]: KioskStats(r[0], r[1], batches.get(r[0], 0), r[2], r[3], r[4], verdicts[r[0]])
+            for r in rows
+        }
+        for kiosk_id in known - out.keys():
+            out[kiosk_id] = KioskStats(kiosk_id, 0, batches.get(kiosk_id, 0), None, None, None, {})
+        return [out[k] for k in sorted(out)]
+
+    def check_chain(self, kiosk_id: str) -> ChainCheck:
+        """Is the kiosk's log held complete from seq 1, each entry linked to the one before?"""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, prev_hash, hash FROM entries WHERE kiosk_id = ? ORDER BY seq",
+                (kiosk_id,),
+            ).fetchall()
+        prev = GENESIS_HASH
+        for expected, (seq, prev_hash, h) in enumerate(rows, start=1):
+            if seq != expected:
+                return ChainCheck(kiosk_id, len(rows), False, f"seq {expected} is missing")
+            if prev_hash != prev:
+                return ChainCheck(
+                    kiosk_id, len(rows), False, f"seq {seq} does not link to seq {seq - 1}"
+                )
+            prev = h
+        return ChainCheck(kiosk_id, len(rows), True, f"{len(rows)} entries, chain intact")
