@@ -162,6 +162,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_vectors(args: argparse.Namespace) -> int:
+    from server_stub.vectors import write_vectors
+
+    vectors = write_vectors(Path(args.out))
+    print(f"{len(vectors)} vectors written to {args.out}")
+    return 0
+
+
 def register(subs: Any) -> None:
     p = subs.add_parser("issuer", help="issuer keys, signed lists and health codes")
     isubs = p.add_subparsers(dest="issuer_command", required=True)
@@ -204,3 +212,7 @@ def register(subs: Any) -> None:
 
     q = with_dir("show", "print keys and list versions as JSON")
     q.set_defaults(func=cmd_show)
+
+    q = isubs.add_parser("vectors", help="write the wire-format test vectors (fresh keys)")
+    q.add_argument("--out", required=True, help="output folder")
+    q.set_defaults(func=cmd_vectors)
