@@ -1,0 +1,742 @@
+"""The site policy: what a checkpoint admits, as data, and the pure judgement by it.
+
+A verified code only says what the issuer signed (a colour, a test, doses, a
+travel record).  Whether that is enough to enter *this* building is the
+site's decision, and it changes with the local rules, so it lives in a file
+(``config/policy.toml``), not in code.  This module owns
+
+- the policy as frozen dataclasses with a documented default for every field
+  (``DEFAULT_POLICY``) and a strict parser from the plain mapping ``tomllib``
+  returns (``policy_from_mapping``): unknown keys and wrong values are errors
+  that name the key;
+- ``evaluate``: credential + policy + ``now`` + what the guard measured ->
+  ``Decision`` with every reason and a plain-words summary per certificate;
+- ``judge_lists`` and ``judge_foreign``: the policy's word on stale lists and
+  on foreign (EU DCC) certificates, for the caller to add to its reasons;
+- ``verdict_of``: the one rule that turns reasons into a verdict.
+
+Everything here is pure: no I/O, no clock (``now`` is epoch seconds, passed
+in).  Calendar rules ("last dose 14 days ago", "visited on 18 Nov") are
+judged on the site's local date, from a fixed UTC offset in the policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import TypeVar
+
+from kiosk.core import limits
+from kiosk.core.display import clean_text, days_ago, hours_ago, plural, short_date
+from kiosk.core.errors import Reason, ReasonCode, Severity
+from kiosk.core.model import (
+    AreaVisit,
+    CertificateKind,
+    CertificateState,
+    CertificateStatus,
+    Colour,
+    Credential,
+    Decision,
+    NucleicAcidTest,
+    Observations,
+    RiskLevel,
+    TravelRecord,
+    Vaccination,
+    Verdict,
+)
+
+MIN_PLAUSIBLE_C = 30.0
+"""Lowest body temperature reading taken as real (°C); below it is a typo or a bad sensor."""
+
+MAX_PLAUSIBLE_C = 45.0
+"""Highest body temperature reading taken as real (°C); above it is a typo or a bad sensor."""
+
+_HUNDREDTHS = 100
+"""Readings are compared with the threshold in hundredths of a degree.
+
+A thermometer shows tenths; comparing rounded hundredths keeps a reading that
+was converted or computed (37.300000000000004) on the side of the threshold a
+person reading the display would put it.
+"""
+
+
+class PolicyError(ValueError):
+    """A policy value has the wrong type, is out of range, or its key is unknown; names the key."""
+
+
+class Mode(StrEnum):
+    """What happens when a certificate is missing or not good enough."""
+
+    REQUIRED = "required"
+    """DENY."""
+    REVIEW = "review"
+    """REVIEW: the guard decides."""
+    IGNORE = "ignore"
+    """Nothing: the certificate is shown only."""
+
+    @property
+    def severity(self) -> Severity | None:
+        return _MODE_SEVERITY[self]
+
+
+class Action(StrEnum):
+    """What a finding does to the verdict."""
+
+    DENY = "deny"
+    REVIEW = "review"
+    ALLOW = "allow"
+    """Only for foreign certificates: shown as a note."""
+
+    @property
+    def severity(self) -> Severity:
+        return _ACTION_SEVERITY[self]
+
+
+_MODE_SEVERITY: dict[Mode, Severity | None] = {
+    Mode.REQUIRED: Severity.DENY,
+    Mode.REVIEW: Severity.REVIEW,
+    Mode.IGNORE: None,
+}
+_ACTION_SEVERITY: dict[Action, Severity] = {
+    Action.DENY: Severity.DENY,
+    Action.REVIEW: Severity.REVIEW,
+    Action.ALLOW: Severity.NOTE,
+}
+
+
+# --------------------------------------------------------------------------
+# The policy
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRules:
+    """Where the site is in time."""
+
+    utc_offset_hours: float = 8.0
+    """Fixed offset of the site's local time from UTC; calendar dates are judged in it."""
+    clock_skew_s: int = limits.DEFAULT_SKEW_SECONDS
+    """How far a time in a code may lie in the future before it counts as "in the future"."""
+
+    @property
+    def offset_seconds(self) -> int:
+        return round(self.utc_offset_hours * 3600)
+
+
+@dataclass(frozen=True, slots=True)
+class ColourRules:
+    """Which code colours are admitted; a colour in neither set is denied."""
+
+    allow: frozenset[Colour] = frozenset({Colour.GREEN})
+    review: frozenset[Colour] = frozenset({Colour.YELLOW})
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRules:
+    """How old a code may be: health codes are dynamic, a stale one may be a screenshot."""
+
+    max_age_minutes: int = 60
+    """Minutes since the code's ``iat``; older -> DENY CODE_TOO_OLD."""
+
+
+@dataclass(frozen=True, slots=True)
+class NucleicAcidRules:
+    """The nucleic acid test: a positive result always denies."""
+
+    mode: Mode = Mode.REQUIRED
+    max_hours: int = 72
+    """Hours since sampling; exactly ``max_hours`` is still fine."""
+
+
+@dataclass(frozen=True, slots=True)
+class VaccinationRules:
+    """The inoculation certificate."""
+
+    mode: Mode = Mode.REVIEW
+    min_doses: int = 2
+    min_days_since_last: int = 14
+    """Whole local days since the last dose; exactly this many is fine."""
+
+
+@dataclass(frozen=True, slots=True)
+class TravelRules:
+    """The travel record: visits to risk areas count in every mode."""
+
+    mode: Mode = Mode.REQUIRED
+    lookback_days: int = 14
+    """A visit this many local days before today still counts; one more does not."""
+    max_level: RiskLevel = RiskLevel.LOW
+    """Highest risk level admitted; a visit above it is TRAVEL_RISK_AREA."""
+    risk_action: Action = Action.DENY
+    max_record_age_hours: int = 24
+    """Hours since the record was made; older -> TRAVEL_RECORD_STALE with the mode's action."""
+
+
+@dataclass(frozen=True, slots=True)
+class TemperatureRules:
+    """The guard's temperature reading."""
+
+    required: bool = False
+    """If true and no reading was given: REVIEW TEMPERATURE_NEEDED."""
+    threshold_c: float = 37.3
+    """A reading at or above this is a fever."""
+    action: Action = Action.DENY
+
+
+@dataclass(frozen=True, slots=True)
+class MaskRules:
+    """Whether a mask is worn."""
+
+    required: bool = True
+    action: Action = Action.REVIEW
+    """What "no mask" does when masks are required."""
+    confirm_required: bool = False
+    """If true, a mask not yet confirmed by the guard gives REVIEW MASK_NEEDED."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListRules:
+    """How old the trust and revocation lists may be (since the kiosk got them)."""
+
+    warn_hours: int = 24
+    """Older than this -> a NOTE."""
+    max_hours: int = 72
+    """Older than this -> ``stale_action``."""
+    stale_action: Action = Action.REVIEW
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignRules:
+    """Foreign (EU DCC) certificates, which carry no colour."""
+
+    action: Action = Action.REVIEW
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The whole site policy; every field has the default documented in config/policy.toml."""
+
+    site: SiteRules = field(default_factory=SiteRules)
+    colours: ColourRules = field(default_factory=ColourRules)
+    code: CodeRules = field(default_factory=CodeRules)
+    nucleic_acid: NucleicAcidRules = field(default_factory=NucleicAcidRules)
+    vaccination: VaccinationRules = field(default_factory=VaccinationRules)
+    travel: TravelRules = field(default_factory=TravelRules)
+    temperature: TemperatureRules = field(default_factory=TemperatureRules)
+    mask: MaskRules = field(default_factory=MaskRules)
+    lists: ListRules = field(default_factory=ListRules)
+    foreign: ForeignRules = field(default_factory=ForeignRules)
+
+
+DEFAULT_POLICY = Policy()
+"""The policy used when a site sets nothing; equal to config/policy.toml."""
+
+
+# --------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------
+
+_E = TypeVar("_E", bound=Enum)
+_MODES = (Mode.REQUIRED, Mode.REVIEW, Mode.IGNORE)
+_DENY_OR_REVIEW = (Action.DENY, Action.REVIEW)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Table:
+    """Typed access to one TOML table; every error names the full key."""
+
+    def __init__(self, data: Mapping[str, object], prefix: str = "") -> None:
+        self.data = data
+        self.prefix = prefix
+        self.seen: set[str] = set()
+
+    def fail(self, key: str, expected: str, got: object) -> PolicyError:
+        return PolicyError(f"key '{self.prefix}{key}': expected {expected}, got {_shown(got)}")
+
+    def get(self, key: str, default: object) -> object:
+        self.seen.add(key)
+        return self.data.get(key, default)
+
+    def sub(self, key: str) -> _Table:
+        value = self.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(key, "a table", value)
+        return _Table(value, f"{self.prefix}{key}.")
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"a whole number from {low} to {high}", value)
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self.get(key, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or not low <= value <= high
+        ):
+            raise self.fail(key, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "true or false", value)
+        return value
+
+    def choice(self, key: str, default: _E, allowed: tuple[_E, ...]) -> _E:
+        value = self.get(key, default.value)
+        for option in allowed:
+            if isinstance(value, str) and value == option.value:
+                return option
+        raise self.fail(key, "one of " + ", ".join(str(o.value) for o in allowed), value)
+
+    def colours(self, key: str, default: frozenset[Colour]) -> frozenset[Colour]:
+        value = self.get(key, [c.value for c in default])
+        letters = {c.value: c for c in Colour}
+        expected = "a list of distinct colours from G, Y, R"
+        if not isinstance(value, list) or not all(
+            isinstance(v, str) and v in letters for v in value
+        ):
+            raise self.fail(key, expected, value)
+        if len(set(value)) != len(value):
+            raise self.fail(key, expected, value)
+        return frozenset(letters[v] for v in value)
+
+    def check_unknown(self) -> None:
+        for key in self.data:
+            if key not in self.seen:
+                raise PolicyError(f"unknown key '{self.prefix}{key}'")
+
+
+def _site(t: _Table) -> SiteRules:
+    d = SiteRules()
+    offset = t.number("utc_offset_hours", d.utc_offset_hours, -12, 14)
+    if not (offset * 4).is_integer():
+        raise t.fail("utc_offset_hours", "a whole number of quarter hours", offset)
+    return SiteRules(
+        utc_offset_hours=offset,
+        clock_skew_s=t.integer("clock_skew_s", d.clock_skew_s, 0, 3600),
+    )
+
+
+def _colours(t: _Table) -> ColourRules:
+    d = ColourRules()
+    allow = t.colours("allow", d.allow)
+    review = t.colours("review", d.review)
+    if allow & review:
+        raise t.fail(
+            "review", "no colour that is also in colours.allow", sorted(c.value for c in review)
+        )
+    return ColourRules(allow=allow, review=review)
+
+
+def _code(t: _Table) -> CodeRules:
+    d = CodeRules()
+    return CodeRules(max_age_minutes=t.integer("max_age_minutes", d.max_age_minutes, 1, 43200))
+
+
+def _nucleic_acid(t: _Table) -> NucleicAcidRules:
+    d = NucleicAcidRules()
+    return NucleicAcidRules(
+        mode=t.choice("mode", d.mode, _MODES),
+        max_hours=t.integer("max_hours", d.max_hours, 1, 720),
+    )
+
+
+def _vaccination(t: _Table) -> VaccinationRules:
+    d = VaccinationRules()
+    return VaccinationRules(
+        mode=t.choice("mode", d.mode, _MODES),
+        min_doses=t.integer("min_doses", d.min_doses, 0, 10),
+        min_days_since_last=t.integer("min_days_since_last", d.min_days_since_last, 0, 365),
+    )
+
+
+def _travel(t: _Table) -> TravelRules:
+    d = TravelRules()
+    return TravelRules(
+        mode=t.choice("mode", d.mode, _MODES),
+        lookback_days=t.integer("lookback_days", d.lookback_days, 0, 365),
+        max_level=t.choice(
+            "max_level", d.max_level, (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH)
+        ),
+        risk_action=t.choice("risk_action", d.risk_action, _DENY_OR_REVIEW),
+        max_record_age_hours=t.integer("max_record_age_hours", d.max_record_age_hours, 1, 720),
+    )
+
+
+def _temperature(t: _Table) -> TemperatureRules:
+    d = TemperatureRules()
+    return TemperatureRules(
+        required=t.boolean("required", d.required),
+        threshold_c=t.number("threshold_c", d.threshold_c, 35, 42),
+        action=t.choice("action", d.action, _DENY_OR_REVIEW),
+    )
+
+
+def _mask(t: _Table) -> MaskRules:
+    d = MaskRules()
+    return MaskRules(
+        required=t.boolean("required", d.required),
+        action=t.choice("action", d.action, _DENY_OR_REVIEW),
+        confirm_required=t.boolean("confirm_required", d.confirm_required),
+    )
+
+
+def _lists(t: _Table) -> ListRules:
+    d = ListRules()
+    warn = t.integer("warn_hours", d.warn_hours, 1, 8760)
+    limit = t.integer("max_hours", d.max_hours, 1, 8760)
+    if warn > limit:
+        raise t.fail("warn_hours", f"a whole number no more than lists.max_hours ({limit})", warn)
+    return ListRules(
+        warn_hours=warn,
+        max_hours=limit,
+        stale_action=t.choice("stale_action", d.stale_action, _DENY_OR_REVIEW),
+    )
+
+
+def _foreign(t: _Table) -> ForeignRules:
+    d = ForeignRules()
+    return ForeignRules(
+        action=t.choice("action", d.action, (Action.DENY, Action.REVIEW, Action.ALLOW))
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _section(root: _Table, name: str, parse: Callable[[_Table], _T]) -> _T:
+    table = root.sub(name)
+    value = parse(table)
+    table.check_unknown()
+    return value
+
+
+def policy_from_mapping(data: Mapping[str, object]) -> Policy:
+    """Build a Policy from a plain mapping (what ``tomllib`` returns).
+
+    A missing table or key takes its default; an unknown one, or a value of
+    the wrong type or out of range, raises ``PolicyError`` naming the key.
+    """
+    if not isinstance(data, Mapping):
+        raise PolicyError(f"expected a table of policy settings, got {_shown(data)}")
+    root = _Table(data)
+    policy = Policy(
+        site=_section(root, "site", _site),
+        colours=_section(root, "colours", _colours),
+        code=_section(root, "code", _code),
+        nucleic_acid=_section(root, "nucleic_acid", _nucleic_acid),
+        vaccination=_section(root, "vaccination", _vaccination),
+        travel=_section(root, "travel", _travel),
+        temperature=_section(root, "temperature", _temperature),
+        mask=_section(root, "mask", _mask),
+        lists=_section(root, "lists", _lists),
+        foreign=_section(root, "foreign", _foreign),
+    )
+    root.check_unknown()
+    return policy
+
+
+# --------------------------------------------------------------------------
+# Judging
+# --------------------------------------------------------------------------
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def verdict_of(reasons: Iterable[Reason]) -> Verdict:
+    """Any DENY reason -> DENY; else any REVIEW -> REVIEW; else ALLOW. A NOTE changes nothing."""
+    severities = {r.severity for r in reasons}
+    if Severity.DENY in severities:
+        return Verdict.DENY
+    if Severity.REVIEW in severities:
+        return Verdict.REVIEW
+    return Verdict.ALLOW
+
+
+def local_date(now: int, policy: Policy) -> dt.date:
+    """The site's calendar date at ``now`` (clamped to the dates Python can hold)."""
+    days = (now + policy.site.offset_seconds) // 86400
+    ordinal = min(max(_EPOCH_ORDINAL + days, 1), dt.date.max.toordinal())
+    return dt.date.fromordinal(ordinal)
+
+
+def _by_mode(mode: Mode, code: ReasonCode, message: str) -> tuple[Reason, ...]:
+    severity = mode.severity
+    return () if severity is None else (Reason(code, severity, message),)
+
+
+def _status(mode: Mode, present: bool, reasons: tuple[Reason, ...]) -> CertificateStatus:
+    severities = {r.severity for r in reasons}
+    if not present:
+        return CertificateStatus.IGNORED if mode is Mode.IGNORE else CertificateStatus.MISSING
+    if Severity.DENY in severities:
+        return CertificateStatus.FAILED
+    if Severity.REVIEW in severities:
+        return CertificateStatus.REVIEW
+    return CertificateStatus.IGNORED if mode is Mode.IGNORE else CertificateStatus.OK
+
+
+_Judged = tuple[tuple[Reason, ...], CertificateState]
+
+
+def _judged(
+    kind: CertificateKind, mode: Mode, present: bool, reasons: tuple[Reason, ...], summary: str
+) -> _Judged:
+    return reasons, CertificateState(kind, _status(mode, present, reasons), summary)
+
+
+def _judge_colour(colour: Colour, rules: ColourRules) -> tuple[Reason, ...]:
+    if colour in rules.allow:
+        return ()
+    if colour in rules.review:
+        return (
+            Reason(
+                ReasonCode.COLOUR_REVIEW, Severity.REVIEW, f"{colour.word} code: the guard decides"
+            ),
+        )
+    message = f"{colour.word} code is not admitted at this site"
+    return (Reason(ReasonCode.COLOUR_NOT_ALLOWED, Severity.DENY, message),)
+
+
+def _judge_code_age(issued_at: int, rules: CodeRules, now: int) -> tuple[Reason, ...]:
+    age = now - issued_at
+    if age <= rules.max_age_minutes * 60:
+        return ()
+    message = (
+        f"code issued {hours_ago(age)}, older than {rules.max_age_minutes} min: "
+        "ask for a fresh code"
+    )
+    return (Reason(ReasonCode.CODE_TOO_OLD, Severity.DENY, message),)
+
+
+def _judge_nucleic_acid(
+    test: NucleicAcidTest | None, rules: NucleicAcidRules, skew_s: int, now: int
+) -> _Judged:
+    kind = CertificateKind.NUCLEIC_ACID
+    if test is None:
+        reasons = _by_mode(rules.mode, ReasonCode.NAT_MISSING, "no nucleic acid test")
+        return _judged(kind, rules.mode, False, reasons, "none")
+    age = now - test.sampled_at
+    result = "positive" if test.positive else "negative"
+    summary = f"{result}, sampled {hours_ago(age)}"
+    found: list[Reason] = []
+    if test.positive:
+        message = f"nucleic acid test positive, sampled {hours_ago(age)}"
+        found.append(Reason(ReasonCode.NAT_POSITIVE, Severity.DENY, message))
+    if -age > skew_s:
+        message = f"nucleic acid test sample time is in the future ({hours_ago(age)})"
+        found.extend(_by_mode(rules.mode, ReasonCode.NAT_IN_FUTURE, message))
+    elif age > rules.max_hours * 3600:
+        message = f"nucleic acid test sampled {hours_ago(age)}, older than {rules.max_hours} h"
+        found.extend(_by_mode(rules.mode, ReasonCode.NAT_TOO_OLD, message))
+    return _judged(kind, rules.mode, True, tuple(found), summary)
+
+
+def _judge_vaccination(vac: Vaccination | None, rules: VaccinationRules, today: dt.date) -> _Judged:
+    kind = CertificateKind.VACCINATION
+    if vac is None:
+        reasons = _by_mode(rules.mode, ReasonCode.VAC_MISSING, "no vaccination certificate")
+        return _judged(kind, rules.mode, False, reasons, "none")
+    days = (today - vac.last_dose).days
+    when = f"{days_ago(days)} ({short_date(vac.last_dose, today)})"
+    summary = f"{plural(vac.doses, 'dose')}, last {when}"
+    found: list[Reason] = []
+    if vac.doses < rules.min_doses:
+        message = f"{plural(vac.doses, 'dose')} of vaccine, {rules.min_doses} required"
+        found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_FEW_DOSES, message))
+    if days < 0:
+        message = f"last vaccine dose dated in the future ({when})"
+        found.extend(_by_mode(rules.mode, ReasonCode.VAC_IN_FUTURE, message))
+    elif days < rules.min_days_since_last:
+        message = f"last vaccine dose {when}, {plural(rules.min_days_since_last, 'day')} required"
+        found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_RECENT, message))
+    return _judged(kind, rules.mode, True, tuple(found), summary)
+
+
+def _visit_words(visit: AreaVisit, today: dt.date) -> str:
+    area = clean_text(visit.area, limits.MAX_TEXT_LEN)
+    return f"visited {visit.level.word}-risk area {area} on {short_date(visit.last_visit, today)}"
+
+
+def _worst(visits: Iterable[AreaVisit]) -> AreaVisit | None:
+    return max(visits, key=lambda v: (v.level.rank, v.last_visit), default=None)
+
+
+def _more(count: int) -> str:
+    return "" if count <= 1 else f" and {count - 1} more"
+
+
+def _judge_travel(
+    record: TravelRecord | None, rules: TravelRules, now: int, today: dt.date
+) -> _Judged:
+    kind = CertificateKind.TRAVEL
+    if record is None:
+        reasons = _by_mode(rules.mode, ReasonCode.TRAVEL_MISSING, "no travel record")
+        return _judged(kind, rules.mode, False, reasons, "none")
+    recent = [v for v in record.visits if (today - v.last_visit).days <= rules.lookback_days]
+    risky = [v for v in recent if v.level.rank > rules.max_level.rank]
+    at_risk = [v for v in recent if v.level.rank > RiskLevel.LOW.rank]
+    shown = _worst(at_risk)
+    if shown is None:
+        summary = f"no risk areas in {plural(rules.lookback_days, 'day')}"
+    else:
+        summary = _visit_words(shown, today) + _more(len(at_risk))
+    found: list[Reason] = []
+    worst = _worst(risky)
+    if worst is not None:
+        message = (
+            f"{_visit_words(worst, today)}{_more(len(risky))}, "
+            f"within {plural(rules.lookback_days, 'day')}"
+        )
+        found.append(Reason(ReasonCode.TRAVEL_RISK_AREA, rules.risk_action.severity, message))
+    age = now - record.made_at
+    if age > rules.max_record_age_hours * 3600:
+        summary += f" (record made {hours_ago(age)})"
+        message = f"travel record made {hours_ago(age)}, older than {rules.max_record_age_hours} h"
+        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_RECORD_STALE, message))
+    return _judged(kind, rules.mode, True, tuple(found), summary)
+
+
+def _celsius(reading: object) -> str:
+    if isinstance(reading, int | float) and not isinstance(reading, bool):
+        return f"{reading:.1f}"
+    return clean_text(repr(reading), 16)
+
+
+def _judge_temperature(reading: object, rules: TemperatureRules) -> tuple[Reason, ...]:
+    if reading is None:
+        if rules.required:
+            message = "take the temperature"
+            return (Reason(ReasonCode.TEMPERATURE_NEEDED, Severity.REVIEW, message),)
+        return ()
+    if (
+        isinstance(reading, bool)
+        or not isinstance(reading, int | float)
+        or not MIN_PLAUSIBLE_C <= reading <= MAX_PLAUSIBLE_C
+    ):
+        message = f"temperature {_celsius(reading)} °C is not a plausible reading: measure again"
+        return (Reason(ReasonCode.TEMPERATURE_INVALID, Severity.REVIEW, message),)
+    if round(reading * _HUNDREDTHS) >= round(rules.threshold_c * _HUNDREDTHS):
+        message = f"temperature {reading:.1f} °C, fever from {rules.threshold_c:.1f} °C"
+        return (Reason(ReasonCode.TEMPERATURE_HIGH, rules.action.severity, message),)
+    return ()
+
+
+def _judge_mask(mask: object, rules: MaskRules) -> tuple[Reason, ...]:
+    if not rules.required:
+        return ()
+    if mask is False:
+        return (Reason(ReasonCode.MASK_MISSING, rules.action.severity, "no mask"),)
+    if mask is None and rules.confirm_required:
+        return (Reason(ReasonCode.MASK_NEEDED, Severity.REVIEW, "confirm the mask"),)
+    return ()
+
+
+def evaluate(
+    credential: Credential, policy: Policy, now: int, observations: Observations
+) -> Decision:
+    """Judge a verified credential by the site policy at ``now``.
+
+    Returns a Decision with every reason, the verdict by ``verdict_of``, the
+    cleaned name, colour and issuer, and the three certificates in fixed
+    order (vaccination, nucleic acid, travel).  ``holder_key`` and
+    ``credential`` are left empty for the caller.  Pure; does not raise for
+    any well-typed input.
+    """
+    code = credential.code
+    today = local_date(now, policy)
+    vac_reasons, vac_state = _judge_vaccination(code.vaccination, policy.vaccination, today)
+    nat_reasons, nat_state = _judge_nucleic_acid(
+        code.nucleic_acid, policy.nucleic_acid, policy.site.clock_skew_s, now
+    )
+    trv_reasons, trv_state = _judge_travel(code.travel, policy.travel, now, today)
+    reasons = (
+        _judge_colour(code.colour, policy.colours)
+        + _judge_code_age(credential.issued_at, policy.code, now)
+        + vac_reasons
+        + nat_reasons
+        + trv_reasons
+        + _judge_temperature(observations.temperature_c, policy.temperature)
+        + _judge_mask(observations.mask, policy.mask)
+    )
+    return Decision(
+        verdict=verdict_of(reasons),
+        reasons=reasons,
+        decided_at=now,
+        name=clean_text(code.name),
+        colour=code.colour,
+        issuer=clean_text(credential.issuer),
+        certificates=(vac_state, nat_state, trv_state),
+    )
+
+
+def _judge_list(
+    age_s: int | None,
+    what: str,
+    missing: tuple[ReasonCode, Severity],
+    stale: ReasonCode,
+    rules: ListRules,
+) -> tuple[Reason, ...]:
+    if age_s is None:
+        return (Reason(missing[0], missing[1], f"no {what}: update the kiosk"),)
+    age = max(age_s, 0)
+    if age > rules.max_hours * 3600:
+        message = f"{what} updated {hours_ago(age)}, older than {rules.max_hours} h"
+        return (Reason(stale, rules.stale_action.severity, message),)
+    if age > rules.warn_hours * 3600:
+        message = f"{what} updated {hours_ago(age)}: check the network"
+        return (Reason(stale, Severity.NOTE, message),)
+    return ()
+
+
+def judge_lists(
+    trust_age_s: int | None, revocation_age_s: int | None, policy: Policy
+) -> tuple[Reason, ...]:
+    """The policy's word on the age of the lists (seconds since the kiosk got each).
+
+    ``None`` means the kiosk has no such list: no trust list is a DENY (no code
+    can be trusted), no revocation list takes ``lists.stale_action``.  Older
+    than ``warn_hours`` is a NOTE; older than ``max_hours`` takes
+    ``lists.stale_action``.
+    """
+    rules = policy.lists
+    return _judge_list(
+        trust_age_s,
+        "trust list",
+        (ReasonCode.NO_TRUST_LIST, Severity.DENY),
+        ReasonCode.TRUST_LIST_STALE,
+        rules,
+    ) + _judge_list(
+        revocation_age_s,
+        "revocation list",
+        (ReasonCode.NO_REVOCATION_LIST, rules.stale_action.severity),
+        ReasonCode.REVOCATION_LIST_STALE,
+        rules,
+    )
+
+
+def judge_foreign(policy: Policy) -> tuple[Reason, ...]:
+    """The policy's word on a verified foreign (EU DCC) certificate, which has no colour.
+
+    Always one FOREIGN_CERTIFICATE reason, so the log says why it was let in:
+    a NOTE when ``foreign.action = "allow"``, else REVIEW or DENY.
+    """
+    action = policy.foreign.action
+    words = {
+        Action.ALLOW: "foreign (EU DCC) certificate, admitted by site policy",
+        Action.REVIEW: "foreign (EU DCC) certificate: the guard decides",
+        Action.DENY: "foreign (EU DCC) certificates are not admitted at this site",
+    }
+    return (Reason(ReasonCode.FOREIGN_CERTIFICATE, action.severity, words[action]),)
