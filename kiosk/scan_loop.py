@@ -1,0 +1,117 @@
+"""Frames -> QR texts -> decisions, one per person: the kiosk's scanning stream.
+
+Takes frames (or texts from a keyboard-wedge scanner) one at a time,
+decodes, runs the replay rules so that a phone held for two seconds is one
+decision, judges new sightings with the pure pipeline, and returns the
+decisions with the frame times that produced them.  It does no logging, no
+networking and no drawing: the service hands its output to the recorder,
+and ``kiosk scan --source`` prints it.  Judging material (lists, policy)
+comes from a provider so a sync can swap it in between two frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kiosk.core.model import Decision
+from kiosk.core.pipeline import ScanContext, scan
+from kiosk.core.policy import verdict_of
+from kiosk.core.replay import ReplayGuard, Sighting
+
+
+class FrameLike(Protocol):
+    """What the loop needs of a frame from any source."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def t(self) -> float: ...
+
+
+class QrReadLike(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+Decoder = Callable[[Any], Sequence[QrReadLike]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamDecision:
+    """A decision and where in the stream it came from."""
+
+    decision: Decision
+    source: str
+    frame_index: int
+    frame_time_s: float
+    decode_ms: float
+    judge_ms: float
+
+
+@dataclass(slots=True)
+class LoopStats:
+    frames: int = 0
+    frames_with_code: int = 0
+    decisions: int = 0
+    holds: int = 0
+    last_decode_ms: float = 0.0
+
+
+class ScanLoop:
+    """Turns a stream of frames into decisions; one instance per frame source."""
+
+    def __init__(
+        self,
+        decoder: Decoder,
+        context: Callable[[], ScanContext],
+        guard: ReplayGuard,
+        *,
+        now: Callable[[float], int] | None = None,
+        perf: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._decode = decoder
+        self._context = context
+        self._guard = guard
+        self._now = now or (lambda _t: int(time.time()))
+        self._perf = perf
+        self.stats = LoopStats()
+
+    def process_frame(self, frame: Any, source: str = "") -> list[StreamDecision]:
+        """Decode one frame (``frame.image``) and judge what is new in it."""
+        self.stats.frames += 1
+        started = self._perf()
+        reads = self._decode(frame.image)
+        decode_ms = (self._perf() - started) * 1000
+        self.stats.last_decode_ms = decode_ms
+        if reads:
+            self.stats.frames_with_code += 1
+        out: list[StreamDecision] = []
+        for read in reads:
+            made = self.process_text(read.text, frame.t, frame.index, source, decode_ms)
+            if made is not None:
+                out.append(made)
+        return out
+
+    def process_text(
+        self, text: str, t: float, index: int = 0, source: str = "", decode_ms: float = 0.0
+    ) -> StreamDecision | None:
+        """Judge one QR text seen at stream time ``t`` unless it continues a presentation."""
+        if self._guard.sighting(text, t) is not None:
+            return None
+        started = self._perf()
+        decision = scan(text, self._context(), self._now(t))
+        outcome = self._guard.decided(text, decision.holder_key, t)
+        if outcome.sighting is Sighting.HOLD:
+            self.stats.holds += 1
+            return None
+        if outcome.reasons:
+            reasons = (*decision.reasons, *outcome.reasons)
+            decision = dataclasses.replace(decision, reasons=reasons, verdict=verdict_of(reasons))
+        judge_ms = (self._perf() - started) * 1000
+        self.stats.decisions += 1
+        return StreamDecision(decision, source, index, t, decode_ms, judge_ms)
