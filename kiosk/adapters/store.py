@@ -323,6 +323,7 @@ class EntryStore:
         The reason is GUARD_APPROVED for ALLOW and GUARD_DENIED for DENY; name
         and holder_key are copied from the entry referred to when it is held.
         """
+        verdict = Verdict(verdict)
         reasons: tuple[str, ...] = ()
         if verdict is Verdict.ALLOW:
             reasons = (ReasonCode.GUARD_APPROVED.value,)
@@ -331,7 +332,7 @@ class EntryStore:
         return self._append(
             at_ms,
             kind=EntryKind.OVERRIDE,
-            verdict=Verdict(verdict).value,
+            verdict=verdict.value,
             reasons=reasons,
             refers_to=refers_to,
             note=note,
