@@ -1,0 +1,115 @@
+"""The signed lists and the server's site policy on the kiosk's disk: atomic writes, loads.
+
+A list or policy fetched from the server replaces the old file only once it
+has been verified, and only whole: it is written to a temporary file in the
+same directory, flushed to disk, renamed over the old one, and the
+directory is flushed too.  A power cut at any moment leaves either the old
+file or the new one, never half of one.
+
+The site policy fetched from the server is kept next to the lists
+(``fetched_policy_path``); when it exists and is valid it wins over the
+policy file named in the configuration (``policy_path``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from kiosk.adapters.config import KioskConfig
+from kiosk.core.errors import ListError
+from kiosk.core.policy import Policy, PolicyError, policy_from_mapping
+from kiosk.core.trust import (
+    RevocationList,
+    RootKey,
+    TrustList,
+    parse_revocation_list,
+    parse_trust_list,
+)
+
+FETCHED_POLICY_NAME = "policy-from-server.toml"
+
+T = TypeVar("T")
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[T]):
+    """What a file held: the parsed value, or None and one line saying why not."""
+
+    value: T | None
+    problem: str = ""
+    data: bytes | None = None
+
+
+def _load(path: Path, what: str, parse: Callable[[bytes], T]) -> Loaded[T]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return Loaded(None, f"{path}: no {what} yet")
+    except OSError as exc:
+        return Loaded(None, f"{path}: cannot read the {what}: {exc.strerror}")
+    try:
+        return Loaded(parse(data), "", data)
+    except ListError as exc:
+        return Loaded(None, f"{path}: refused: {exc.message}", data)
+    except (PolicyError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return Loaded(None, f"{path}: not a valid site policy: {exc}", data)
+
+
+def load_trust_list(path: Path, root: RootKey, *, now: int) -> Loaded[TrustList]:
+    return _load(path, "trust list", lambda d: parse_trust_list(d, root, now=now))
+
+
+def load_revocations(path: Path, root: RootKey, *, now: int) -> Loaded[RevocationList]:
+    return _load(path, "revocation list", lambda d: parse_revocation_list(d, root, now=now))
+
+
+def parse_policy_bytes(data: bytes) -> Policy:
+    """TOML bytes -> Policy; raises UnicodeDecodeError, TOMLDecodeError or PolicyError."""
+    return policy_from_mapping(tomllib.loads(data.decode("utf-8")))
+
+
+def load_policy_file(path: Path) -> Loaded[Policy]:
+    return _load(path, "site policy", parse_policy_bytes)
+
+
+def fetched_policy_path(config: KioskConfig) -> Path:
+    """Where the site policy fetched from the server is kept."""
+    return config.data_dir / FETCHED_POLICY_NAME
+
+
+def policy_path(config: KioskConfig) -> Path:
+    """The policy file to judge with: the server's when one was fetched, else the config's."""
+    fetched = fetched_policy_path(config)
+    if fetched.exists() and load_policy_file(fetched).value is not None:
+        return fetched
+    return config.policy

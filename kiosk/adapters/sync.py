@@ -1,0 +1,664 @@
+"""Talking to the central server: push the entry log in signed batches, fetch signed lists.
+
+Pushing.  ``SyncClient.push_once`` takes the oldest unsent entries, wraps
+them in a batch with a fresh ``batch_id`` (also the ``Idempotency-Key``),
+signs the exact body bytes with the kiosk's Ed25519 key and POSTs it.  Only
+an ack marks entries sent, and only the ids the ack lists.  After a failure
+(timeout, dropped connection, 5xx, 429, unreadable ack) the SAME body is
+sent again, so a server that stored it the first time answers with the same
+ack and stores nothing twice; a kiosk restarted mid-batch builds a new batch
+that overlaps the old one, and the server drops the entry ids it holds.
+
+Lists.  ``fetch_lists_once`` asks for the trust list, the revocation list
+and the site policy with ``If-None-Match``.  A new list must verify against
+the pinned root and must not be older than the one held (rollback); a new
+policy must parse.  Anything refused leaves the old file in place.  Accepted
+files are written atomically and handed to ``on_lists`` so the kiosk judges
+with them from the next scan, without a restart.
+
+Time.  Every answer's ``Date`` header measures the kiosk clock against the
+server's; a skew beyond ``sync.clock_warn_s``, or a clock earlier than the
+newest logged entry, is reported.  Failures back off exponentially with full jitter
+(``backoff_delay``), and a server's ``Retry-After`` is honoured.
+
+``SyncLoop`` runs rounds on a daemon thread; scanning never waits for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.adapters.config import KioskConfig
+from kiosk.adapters.list_files import (
+    fetched_policy_path,
+    load_policy_file,
+    load_revocations,
+    load_trust_list,
+    parse_policy_bytes,
+    policy_path,
+    write_atomic,
+)
+from kiosk.adapters.store import EntryStore
+from kiosk.core.clock import clock_reasons
+from kiosk.core.errors import ListError, ReasonCode
+from kiosk.core.policy import Policy, PolicyError
+from kiosk.core.trust import (
+    RevocationList,
+    RootKey,
+    TrustList,
+    parse_revocation_list,
+    parse_trust_list,
+)
+
+log = logging.getLogger("kiosk.sync")
+
+MAX_WAIT_IN_ROUND_S = 10.0
+"""Longest pause between retries inside one round; a longer one ends the round."""
+
+OnLists = Callable[[TrustList | None, RevocationList | None, Policy | None], None]
+
+
+# --- pure helpers ---------------------------------------------------------------
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rand: float) -> float:
+    """Seconds to wait before retry number ``attempt`` (1, 2, ...): full jitter.
+
+    ``rand`` is a number in [0, 1); the delay is ``rand * min(cap, base * 2**(attempt-1))``.
+    """
+    exponent = min(max(attempt, 1) - 1, 62)
+    return max(0.0, min(1.0, rand)) * min(cap, base * 2.0**exponent)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) -> seconds from ``now``, or None."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment is None:
+            return None
+        seconds = moment.timestamp() - now
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def parse_http_date(value: str | None) -> float | None:
+    """An HTTP ``Date`` header -> epoch seconds, or None."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# --- reports ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushReport:
+    """What pushing did: entries acknowledged, in how many batches, what is left."""
+
+    pushed: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    batches: int = 0
+    backlog: int = 0
+    error: str = ""
+    retry_after_s: float | None = None
+    reached: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def __add__(self, other: PushReport) -> PushReport:
+        return PushReport(
+            pushed=self.pushed + other.pushed,
+            stored=self.stored + other.stored,
+            duplicates=self.duplicates + other.duplicates,
+            batches=self.batches + other.batches,
+            backlog=other.backlog,
+            error=other.error,
+            retry_after_s=other.retry_after_s,
+            reached=other.reached,
+        )
+
+
+@dataclass(frozen=True)
+class ListOutcome:
+    """One list or the policy: ``updated``, ``unchanged``, ``refused`` or ``failed``."""
+
+    name: str
+    state: str
+    version: int | None = None
+    message: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.name}: {self.state}"
+        if self.version is not None:
+            text += f" (version {self.version})"
+        if self.message:
+            text += f": {self.message}"
+        return text
+
+
+@dataclass(frozen=True)
+class ListReport:
+    trust: ListOutcome
+    revocations: ListOutcome
+    policy: ListOutcome
+
+    @property
+    def outcomes(self) -> tuple[ListOutcome, ListOutcome, ListOutcome]:
+        return (self.trust, self.revocations, self.policy)
+
+    @property
+    def changed(self) -> bool:
+        return any(o.state == "updated" for o in self.outcomes)
+
+    @property
+    def reached(self) -> bool:
+        return all(o.state != "failed" for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class ClockReport:
+    """Kiosk clock minus server clock (seconds), and what is wrong with it, if anything."""
+
+    skew_s: float | None
+    warning: str
+    backwards: bool
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    push: PushReport
+    lists: ListReport | None
+    clock: ClockReport
+    online: bool
+    next_delay_s: float
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """A snapshot for the UI: never blocks, never touches the network or the log."""
+
+    online: bool = False
+    last_success_ms: int | None = None
+    last_error: str = ""
+    backlog: int = 0
+    clock_skew_s: float | None = None
+    clock_warning: str = ""
+    trust_version: int | None = None
+    revocation_version: int | None = None
+
+
+# --- the client -------------------------------------------------------------------
+
+
+class _Unreachable(Exception):
+    """The server did not give a usable answer: retry later, same batch."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Batch:
+    batch_id: str
+    body: bytes
+    signature: str
+    ids: tuple[str, ...]
+
+
+def _describe(exc: requests.RequestException, url: str, timeout: float) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"{url}: no answer within {timeout:g} s"
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return f"{url}: connection dropped in the middle of the answer"
+    if isinstance(exc, requests.ConnectionError):
+        text = str(exc)
+        if "Connection refused" in text:
+            return f"{url}: connection refused (is the server running?)"
+        if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text:
+            return f"{url}: connection closed by the server without an answer"
+        if "IncompleteRead" in text or "Connection broken" in text:
+            return f"{url}: connection dropped in the middle of the answer"
+        return f"{url}: cannot connect ({type(exc).__name__})"
+    return f"{url}: request failed ({type(exc).__name__})"
+
+
+def _server_message(response: requests.Response) -> tuple[str, str]:
+    try:
+        data = response.json()
+        return str(data.get("error", "")), str(data.get("message", ""))[:300]
+    except (ValueError, AttributeError):
+        return "", response.text[:200].replace("\n", " ")
+
+
+class SyncClient:
+    """One kiosk's connection to the central server; use from one thread at a time."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        store: EntryStore,
+        identity: Ed25519PrivateKey,
+        *,
+        root_key: RootKey,
+        sleep: Callable[[float], Any] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        on_lists: OnLists | None = None,
+        rand: Callable[[], float] = random.random,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not config.server.url:
+            raise ValueError(f"{config.path}: server.url is not set, so there is nowhere to sync")
+        self.config = config
+        self.store = store
+        self.identity = identity
+        self.root_key = root_key
+        self.on_lists = on_lists
+        self._sleep = sleep
+        self._clock = clock
+        self._rand = rand
+        self._base = config.server.url.rstrip("/")
+        self._timeout = config.server.timeout_s
+        self._session = session or requests.Session()
+        self._session.headers["User-Agent"] = "checkpoint-kiosk"
+        self._pending: _Batch | None = None
+        self._batch_limit = config.sync.batch_size
+        self.failures = 0
+        self.skew_s: float | None = None
+        self._lists_fetched_at: float | None = None
+        now = int(clock())
+        self.trust: TrustList | None = load_trust_list(config.trust_list, root_key, now=now).value
+        self.revocations: RevocationList | None = load_revocations(
+            config.revocations, root_key, now=now
+        ).value
+        self.policy: Policy | None = load_policy_file(policy_path(config)).value
+        fetched = fetched_policy_path(config)
+        self._policy_etag: str | None = None
+        if fetched.exists() and load_policy_file(fetched).value is not None:
+            self._policy_etag = f'"{hashlib.sha256(fetched.read_bytes()).hexdigest()}"'
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- HTTP ----------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = self._base + path
+        sent = self._clock()
+        try:
+            response = self._session.request(method, url, timeout=self._timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise _Unreachable(_describe(exc, url, self._timeout)) from None
+        received = self._clock()
+        server = parse_http_date(response.headers.get("Date"))
+        if server is not None:
+            # Date has whole seconds: the server's time lay somewhere in [Date, Date + 1).
+            self.skew_s = (sent + received) / 2 - (server + 0.5)
+        if response.status_code == 429 or response.status_code >= 500:
+            _, message = _server_message(response)
+            retry = parse_retry_after(response.headers.get("Retry-After"), received)
+            what = "busy (429)" if response.status_code == 429 else f"error {response.status_code}"
+            detail = f": {message}" if message else ""
+            raise _Unreachable(f"{url}: server {what}{detail}", retry)
+        return response
+
+    # --- pushing ---------------------------------------------------------------
+
+    def _build(self) -> _Batch | None:
+        entries = self.store.pending(self._batch_limit)
+        if not entries:
+            return None
+        sent_at = self._clock() - (self.skew_s or 0.0)
+        batch_id = str(uuid.uuid4())
+        body = json.dumps(
+            {
+                "kiosk_id": self.config.kiosk_id,
+                "batch_id": batch_id,
+                "sent_at_ms": int(sent_at * 1000),
+                "entries": [e.to_wire() for e in entries],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        signature = base64.b64encode(self.identity.sign(body)).decode("ascii")
+        return _Batch(batch_id, body, signature, tuple(e.id for e in entries))
+
+    def push_once(self) -> PushReport:
+        """Send one batch (the failed one again, if any); mark what the ack lists as sent."""
+        report = self._push_once()
+        if report.error and report.reached and report.retry_after_s == 0.0:
+            report = self._push_once()  # the batch was rebuilt: send the new one now
+        return report
+
+    def _push_once(self) -> PushReport:
+        batch = self._pending or self._build()
+        if batch is None:
+            self.failures = 0
+            return PushReport(backlog=0)
+        self._pending = batch
+        headers = {
+            "Content-Type": "application/json",
+            "X-Kiosk-Id": self.config.kiosk_id,
+            "X-Signature": batch.signature,
+            "Idempotency-Key": batch.batch_id,
+        }
+        try:
+            response = self._request("POST", "/v1/batches", data=batch.body, headers=headers)
+        except _Unreachable as exc:
+            return self._failed(exc.message, retry_after=exc.retry_after, reached=False)
+        if response.status_code == 200:
+            return self._acked(batch, response)
+        error, message = _server_message(response)
+        status = response.status_code
+        if status in (400, 409) and error in ("REPLAY", "BATCH_CONFLICT"):
+            # Too old to be taken as sent (or the id clashed): the same entries in a new batch.
+            self._pending = None
+            return self._failed(f"batch refused ({message}); sending a new one", retry_after=0.0)
+        if status == 413 and self._batch_limit > 1:
+            self._pending = None
+            self._batch_limit = max(1, len(batch.ids) // 2)
+            return self._failed(
+                f"batch too large; sending {self._batch_limit} entries at a time", retry_after=0.0
+            )
+        if status in (401, 403):
+            hint = " (register it: server-stub admin register-kiosk)" if status == 403 else ""
+            return self._failed(f"server refused kiosk {self.config.kiosk_id}: {message}{hint}")
+        return self._failed(f"server refused the batch ({status} {error}): {message}")
+
+    def _acked(self, batch: _Batch, response: requests.Response) -> PushReport:
+        try:
+            ack = response.json()
+            accepted = ack["accepted"]
+            if ack["batch_id"] != batch.batch_id or not isinstance(accepted, list):
+                raise ValueError
+            stored = int(ack.get("stored", 0))
+            duplicates = int(ack.get("duplicates", 0))
+        except (ValueError, KeyError, TypeError):
+            return self._failed("the server's ack is unreadable; will send the batch again")
+        ids = set(batch.ids)
+        acked = [i for i in accepted if isinstance(i, str) and i in ids]
+        self.store.mark_sent(acked, batch_id=batch.batch_id, acked_at_ms=int(self._clock() * 1000))
+        self._pending = None
+        self.failures = 0
+        self._batch_limit = self.config.sync.batch_size
+        return PushReport(
+            pushed=len(acked),
+            stored=stored,
+            duplicates=duplicates,
+            batches=1,
+            backlog=self.store.backlog(),
+        )
+
+    def _failed(
+        self, message: str, *, retry_after: float | None = None, reached: bool = True
+    ) -> PushReport:
+        self.failures += 1
+        return PushReport(
+            backlog=self.store.backlog(), error=message, retry_after_s=retry_after, reached=reached
+        )
+
+    def push_all(
+        self, *, max_attempts: int = 1, should_stop: Callable[[], bool] = lambda: False
+    ) -> PushReport:
+        """Push batches until the backlog is empty, a failure repeats, or ``should_stop``."""
+        total = PushReport(backlog=0)
+        attempts = 0
+        while not should_stop():
+            report = self.push_once()
+            total = total + report
+            if report.ok:
+                attempts = 0
+                if report.batches == 0 or report.backlog == 0:
+                    break
+                continue
+            attempts += 1
+            delay = self.retry_delay(report.retry_after_s)
+            if attempts >= max_attempts or delay > MAX_WAIT_IN_ROUND_S:
+                break
+            self._sleep(delay)
+        return total
+
+    def retry_delay(self, retry_after: float | None = None) -> float:
+        """How long to wait after ``self.failures`` failures in a row."""
+        sync = self.config.sync
+        if retry_after is not None:
+            return min(retry_after, sync.backoff_max_s)
+        return backoff_delay(self.failures, sync.backoff_base_s, sync.backoff_max_s, self._rand())
+
+    # --- lists -----------------------------------------------------------------
+
+    def _fetch_list(self, name: str, path: str, now: int) -> ListOutcome:
+        held: TrustList | RevocationList | None = (
+            self.trust if name == "trust list" else self.revocations
+        )
+        headers = {"If-None-Match": f'"{held.version}"'} if held is not None else {}
+        try:
+            response = self._request("GET", path, headers=headers)
+        except _Unreachable as exc:
+            return ListOutcome(name, "failed", None if held is None else held.version, exc.message)
+        held_version = None if held is None else held.version
+        if response.status_code == 304:
+            return ListOutcome(name, "unchanged", held_version)
+        if response.status_code != 200:
+            _, message = _server_message(response)
+            return ListOutcome(
+                name, "failed", held_version, f"server {response.status_code}: {message}"
+            )
+        data = response.content
+        try:
+            if name == "trust list":
+                new: TrustList | RevocationList = parse_trust_list(
+                    data, self.root_key, now=now, held_version=held_version
+                )
+            else:
+                new = parse_revocation_list(data, self.root_key, now=now, held_version=held_version)
+        except ListError as exc:
+            return ListOutcome(name, "refused", held_version, f"{exc.message}; keeping the old one")
+        if held is not None and new.version == held.version:
+            return ListOutcome(name, "unchanged", held_version)
+        target = self.config.trust_list if name == "trust list" else self.config.revocations
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            return ListOutcome(
+                name, "failed", held_version, f"{target}: cannot write: {exc.strerror}"
+            )
+        if isinstance(new, TrustList):
+            self.trust = new
+        else:
+            self.revocations = new
+        return ListOutcome(name, "updated", new.version)
+
+    def _fetch_policy(self) -> ListOutcome:
+        name = "site policy"
+        headers = {"If-None-Match": self._policy_etag} if self._policy_etag else {}
+        try:
+            response = self._request("GET", "/v1/policy", headers=headers)
+        except _Unreachable as exc:
+            return ListOutcome(name, "failed", message=exc.message)
+        if response.status_code == 304:
+            return ListOutcome(name, "unchanged")
+        if response.status_code == 404:
+            return ListOutcome(name, "unchanged", message="the server has no site policy")
+        if response.status_code != 200:
+            _, message = _server_message(response)
+            return ListOutcome(name, "failed", message=f"server {response.status_code}: {message}")
+        data = response.content
+        etag = f'"{hashlib.sha256(data).hexdigest()}"'
+        if etag == self._policy_etag:
+            return ListOutcome(name, "unchanged")
+        try:
+            policy = parse_policy_bytes(data)
+        except (UnicodeDecodeError, ValueError, PolicyError) as exc:
+            return ListOutcome(name, "refused", message=f"{exc}; keeping the old one")
+        target = fetched_policy_path(self.config)
+        try:
+            write_atomic(target, data)
+        except OSError as exc:
+            return ListOutcome(name, "failed", message=f"{target}: cannot write: {exc.strerror}")
+        self.policy = policy
+        self._policy_etag = etag
+        return ListOutcome(name, "updated")
+
+    def fetch_lists_once(self, now: int) -> ListReport:
+        """Fetch both signed lists and the site policy; keep what is held when refused."""
+        report = ListReport(
+            trust=self._fetch_list("trust list", "/v1/trust-list", now),
+            revocations=self._fetch_list("revocation list", "/v1/revocations", now),
+            policy=self._fetch_policy(),
+        )
+        if report.reached:
+            self._lists_fetched_at = self._clock()
+        if report.changed and self.on_lists is not None:
+            try:
+                self.on_lists(self.trust, self.revocations, self.policy)
+            except Exception as exc:  # a bug in the callback must not stop syncing
+                log.exception("on_lists callback failed")
+                return replace(
+                    report,
+                    policy=replace(report.policy, message=f"new lists not applied: {exc}"),
+                )
+        return report
+
+    def lists_due(self) -> bool:
+        if self._lists_fetched_at is None:
+            return True
+        return self._clock() - self._lists_fetched_at >= self.config.sync.lists_interval_s
+
+    # --- a whole round -----------------------------------------------------------
+
+    def clock_report(self) -> ClockReport:
+        now_ms = int(self._clock() * 1000)
+        reasons = clock_reasons(
+            now_ms, self.store.newest_at_ms(), self.skew_s, self.config.sync.clock_warn_s
+        )
+        return ClockReport(
+            skew_s=self.skew_s,
+            warning="; ".join(r.message for r in reasons),
+            backwards=any(r.code == ReasonCode.CLOCK_BACKWARDS for r in reasons),
+        )
+
+    def round(
+        self,
+        now: int,
+        *,
+        lists: bool | None = None,
+        max_attempts: int = 1,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> SyncReport:
+        """Fetch the lists (when due, or when ``lists`` is True) and push the whole backlog."""
+        list_report = None
+        if lists or (lists is None and self.lists_due()):
+            list_report = self.fetch_lists_once(now)
+        push = self.push_all(max_attempts=max_attempts, should_stop=should_stop)
+        online = push.reached and (list_report is None or list_report.reached)
+        delay = self.config.sync.interval_s if push.ok else self.retry_delay(push.retry_after_s)
+        return SyncReport(push, list_report, self.clock_report(), online, delay)
+
+
+# --- the background loop ------------------------------------------------------------
+
+
+class SyncLoop:
+    """Runs ``SyncClient.round`` on a daemon thread every ``sync.interval_s`` (or after a
+    backoff); ``status()`` is a snapshot that never blocks."""
+
+    def __init__(self, client: SyncClient, *, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._status = SyncStatus(
+            trust_version=client.trust.version if client.trust else None,
+            revocation_version=client.revocations.version if client.revocations else None,
+        )
+        self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
+        self.rounds = 0
+
+    def start(self) -> SyncLoop:
+        self._thread.start()
+        return self
+
+    def status(self) -> SyncStatus:
+        with self._lock:
+            return self._status
+
+    def trigger(self) -> None:
+        """Start a round now (or as soon as the current one ends)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the current request; waits at most ``timeout`` seconds."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            delay = self._round()
+            self.rounds += 1
+            self._wake.wait(delay)
+            self._wake.clear()
+        self.client.close()
+
+    def _round(self) -> float:
+        client = self.client
+        try:
+            report = client.round(int(self._clock()), should_stop=self._stop.is_set)
+        except Exception as exc:  # never let the thread die: report and back off
+            log.exception("sync round failed")
+            client.failures += 1
+            with self._lock:
+                self._status = replace(self._status, online=False, last_error=f"sync failed: {exc}")
+            return client.retry_delay()
+        errors = [report.push.error] if report.push.error else []
+        if report.lists is not None:
+            errors += [str(o) for o in report.lists.outcomes if o.state in ("failed", "refused")]
+        with self._lock:
+            self._status = SyncStatus(
+                online=report.online,
+                last_success_ms=(
+                    int(self._clock() * 1000) if report.push.ok else self._status.last_success_ms
+                ),
+                last_error="; ".join(errors),
+                backlog=report.push.backlog,
+                clock_skew_s=report.clock.skew_s,
+                clock_warning=report.clock.warning,
+                trust_version=client.trust.version if client.trust else None,
+                revocation_version=client.revocations.version if client.revocations else None,
+            )
+        return report.next_delay_s

@@ -1,0 +1,38 @@
+"""``kiosk keygen``: make this kiosk's signing key (once) and say how to register it.
+
+    kiosk keygen --config kiosk.toml
+
+Creates ``identity_key`` (mode 0600) if it does not exist, writes the public
+key next to it, and prints the public key PEM and the admin command that
+registers it with the central server.  Running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kiosk.adapters.config import load_config
+from kiosk.adapters.identity import load_or_create_identity, public_key_path, public_pem
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("keygen", help="make the kiosk's signing key, print its public key")
+    p.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    existed = config.identity_key.exists()
+    key = load_or_create_identity(config.identity_key)
+    pub_path = public_key_path(config.identity_key)
+    print(f"{'kept' if existed else 'created'} {config.identity_key}")
+    print(public_pem(key).decode("ascii"), end="")
+    print("register this kiosk with the central server:")
+    print(
+        f"  server-stub admin register-kiosk --db SERVER_DB --id {config.kiosk_id} "
+        f"--public-key {pub_path}"
+    )
+    return 0
