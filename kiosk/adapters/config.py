@@ -49,6 +49,7 @@ class CameraConfig:
 
 @dataclass(frozen=True)
 class ScanConfig:
+    presentation_gap_s: float = 1.5
     hold_s: float = 5.0
     repeat_review_min: float = 10.0
     shared_window_min: float = 30.0
@@ -95,7 +96,9 @@ class _Reader:
         shown = repr(got)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        return ConfigError(f"{self.path}: key '{self.prefix}{key}': expected {expected}, got {shown}")
+        return ConfigError(
+            f"{self.path}: key '{self.prefix}{key}': expected {expected}, got {shown}"
+        )
 
     def sub(self, key: str) -> _Reader:
         self.seen.add(key)
@@ -225,6 +228,7 @@ def load_config(path: str | Path) -> KioskConfig:
 
     sc = r.sub("scan")
     scan = ScanConfig(
+        presentation_gap_s=sc.number("presentation_gap_s", 1.5, low=0.1, high=60),
         hold_s=sc.number("hold_s", 5.0, low=0, high=3600),
         repeat_review_min=sc.number("repeat_review_min", 10.0, low=0, high=1440),
         shared_window_min=sc.number("shared_window_min", 30.0, low=0, high=1440),

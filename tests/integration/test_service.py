@@ -1,0 +1,81 @@
+"""The service end to end on real parts: text frames -> decisions -> SQLite log -> events."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kiosk.adapters.config import load_config
+from kiosk.adapters.store import EntryStore
+from kiosk.core.model import Verdict
+from kiosk.port import ActionError, DecisionEvent, KioskEvent
+from kiosk.service import KioskService
+from server_stub.issuer import Issuer, good_certificates
+from tests.conftest import NOW, context_for
+
+
+@dataclass(frozen=True)
+class TextFrame:
+    text: str
+    t: float
+    index: int
+
+
+def _config(tmp_path: Path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text('kiosk_id = "gate-test"\ndata_dir = "var"\n[trust]\nroot_key = "root.pub.pem"\n[sync]\nenabled = false\n')
+    return load_config(path)
+
+
+def _service(tmp_path: Path, issuer: Issuer, frames, **kw) -> tuple[KioskService, list[KioskEvent]]:
+    config = _config(tmp_path)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    events: list[KioskEvent] = []
+    service = KioskService(config, context_for(issuer), store, frames=frames, source_name="test", clock=lambda: float(NOW), **kw)
+    service.subscribe(events.append)
+    return service, events
+
+
+def test_each_person_is_one_logged_decision(tmp_path: Path, issuer: Issuer) -> None:
+    good = good_certificates(NOW)
+    a = issuer.mint(name="Wang *ming", now=NOW - 60, **good)
+    b = issuer.mint(name="Chen *gang", now=NOW - 60, colour="R", **good)
+    frames = [TextFrame(a, i / 30, i) for i in range(60)] + [TextFrame(b, 4 + i / 30, 200 + i) for i in range(60)]
+    frames += [TextFrame(a, 10 + i / 30, 400 + i) for i in range(30)]  # the first code again: a screenshot
+    service, events = _service(tmp_path, issuer, frames)
+    service.start()
+    assert service.wait_source_done(timeout=20)
+    service.stop()
+    decisions = [e for e in events if isinstance(e, DecisionEvent)]
+    assert [d.decision.verdict for d in decisions] == [Verdict.ALLOW, Verdict.DENY, Verdict.REVIEW]
+    assert "SHARED_CODE" in decisions[2].decision.reason_codes
+    assert all(d.recorded and d.entry_id for d in decisions)
+    assert [r.name for r in service.recent(10)][::-1] == ["Wang *ming", "Chen *gang", "Wang *ming"]
+    assert service.store.verify_chain().ok
+
+
+def test_guard_actions_are_logged(tmp_path: Path, issuer: Issuer) -> None:
+    good = good_certificates(NOW)
+    text = issuer.mint(name="Sun *yan", now=NOW - 60, colour="Y", **good)
+    service, events = _service(tmp_path, issuer, None)
+    done = threading.Event()
+    service.subscribe(lambda e: done.set() if isinstance(e, DecisionEvent) else None)
+    service.start()
+    service.submit_text(text)
+    assert done.wait(10)
+    event = next(e for e in events if isinstance(e, DecisionEvent))
+    assert event.decision.verdict is Verdict.REVIEW
+    with pytest.raises(ActionError):
+        service.override(event.entry_id, Verdict.ALLOW, "   ")
+    hot = service.observe(event.entry_id, temperature_c=38.0)
+    assert hot.verdict is Verdict.DENY and "TEMPERATURE_HIGH" in hot.reason_codes
+    approved = service.override(event.entry_id, Verdict.ALLOW, "yellow code checked with the health office")
+    assert approved.verdict is Verdict.ALLOW
+    service.stop()
+    kinds = [r.kind for r in service.recent(10)]
+    assert sorted(kinds) == ["observation", "override", "scan"]
+    assert service.status().counters.entries >= 1
