@@ -1,0 +1,309 @@
+"""QR decoding: one function in front of three decoder libraries.
+
+This module owns the choice of QR decoder and nothing else.  It turns a camera
+frame (a grey or BGR ``numpy`` array) into the texts of the QR codes in it,
+with where they are and how long the read took.  It does not judge the texts:
+whatever a decoder returns is handed on (the codec rejects what is not a health
+code), but a decoder's odd output never raises out of here.
+
+Backends, measured in ``BENCHMARKS.md``:
+
+- ``zxing`` (zxing-cpp, a wheel with its native library inside): the default.
+  QR only (reading every format is ten times slower), with the library's own
+  defaults kept: ``try_invert`` reads dark-mode screens, ``try_downscale``
+  reads close-ups.
+- ``zbar`` (pyzbar, optional extra ``zbar``, needs the system's libzbar0): it
+  does not read inverted codes, so a frame it finds nothing in is inverted and
+  read again.
+- ``opencv``: ``cv2.QRCodeDetectorAruco`` where this OpenCV build has it, else
+  ``cv2.QRCodeDetector``.
+
+``Cascade`` is the kiosk's decoder: the primary backend on every frame and,
+once the primary has missed for a while, a fallback backend on a low-rate
+schedule, so that a slow decoder never costs more than a fraction of frames.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+BACKENDS = ("zxing", "zbar", "opencv")
+"""Every decoder backend this module knows, available or not."""
+
+DEFAULT_FALLBACK: str | None = None
+"""The cascade's fallback backend.  None: the benchmark found no backend that
+reads frames zxing-cpp misses (see BENCHMARKS.md, "QR decoders")."""
+
+FALLBACK_EVERY = 5
+"""Once the fallback is on, it runs on one frame in this many."""
+
+
+@dataclass(frozen=True)
+class QrRead:
+    """One QR code found in one frame.
+
+    ``corners`` are the code's corners in frame pixels, clockwise from the
+    top-left module as the decoder reports them; ``ms`` is the time the
+    backend took for the whole frame.
+    """
+
+    text: str
+    corners: tuple[tuple[int, int], ...]
+    backend: str
+    ms: float
+
+
+class BackendUnavailable(Exception):
+    """A decoder backend cannot run here (library or system library missing)."""
+
+
+Reader = Callable[[np.ndarray], list[tuple[str, tuple[tuple[int, int], ...]]]]
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    """A contiguous 8-bit grey image from a grey, BGR or BGRA frame."""
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"a frame is a numpy array, got {type(frame).__name__}")
+    if frame.dtype != np.uint8:
+        raise ValueError(f"a frame holds 8-bit pixels, got {frame.dtype}")
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.ndim == 3 and frame.shape[2] in (3, 4):
+        import cv2
+
+        code = cv2.COLOR_BGR2GRAY if frame.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        return cv2.cvtColor(frame, code)
+    if frame.ndim != 2:
+        raise ValueError(f"a frame is grey (H, W) or BGR (H, W, 3), got shape {frame.shape}")
+    return np.ascontiguousarray(frame)
+
+
+def _as_text(value: object) -> str:
+    """Any decoder output as a str; undecodable bytes become U+FFFD, never an exception."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return ""
+
+
+def _points(points: Any) -> tuple[tuple[int, int], ...]:
+    try:
+        return tuple((round(float(x)), round(float(y))) for x, y in points)
+    except (TypeError, ValueError):
+        return ()
+
+
+# --- zxing-cpp -------------------------------------------------------------------------
+
+
+def _zxing_reader() -> Reader:
+    try:
+        import zxingcpp
+    except ImportError as exc:
+        raise BackendUnavailable(f"zxing: zxing-cpp is not installed ({exc})") from None
+    qr_only = zxingcpp.BarcodeFormat.QRCode
+
+    def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+        found = []
+        for barcode in zxingcpp.read_barcodes(grey, formats=qr_only):
+            if not barcode.valid:
+                continue
+            p = barcode.position
+            corners = _points(
+                (pt.x, pt.y) for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+            )
+            found.append((_as_text(barcode.text), corners))
+        return found
+
+    return read
+
+
+# --- zbar ----------------------------------------------------------------------------
+
+
+def _zbar_reader() -> Reader:
+    try:
+        from pyzbar import pyzbar
+    except ImportError as exc:
+        raise BackendUnavailable(
+            f"zbar: pyzbar is not installed (pip install 'checkpoint-kiosk[zbar]'): {exc}"
+        ) from None
+    except OSError as exc:  # pyzbar is there but the system library libzbar0 is not
+        raise BackendUnavailable(
+            f"zbar: the system library libzbar0 is missing (apt-get install libzbar0): {exc}"
+        ) from None
+    qr_only = [pyzbar.ZBarSymbol.QRCODE]
+
+    def decode(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+        return [
+            (_as_text(s.data), _points((pt.x, pt.y) for pt in s.polygon))
+            for s in pyzbar.decode(grey, symbols=qr_only)
+        ]
+
+    def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+        # zbar reads dark modules on light ground only: try the inverted frame too.
+        return decode(grey) or decode(np.ascontiguousarray(255 - grey))
+
+    return read
+
+
+# --- OpenCV --------------------------------------------------------------------------
+
+
+def _opencv_reader() -> Reader:
+    import cv2
+
+    factory = getattr(cv2, "QRCodeDetectorAruco", None) or cv2.QRCodeDetector
+    local = threading.local()  # OpenCV detectors keep state: one per thread
+
+    def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+        detector = getattr(local, "detector", None)
+        if detector is None:
+            detector = local.detector = factory()
+        try:
+            ok, texts, points, _ = detector.detectAndDecodeMulti(grey)
+        except cv2.error:
+            return []
+        if not ok or points is None:
+            return []
+        return [
+            (_as_text(text), _points(quad))
+            for text, quad in zip(texts, points, strict=False)
+            if text
+        ]
+
+    return read
+
+
+_FACTORIES: dict[str, Callable[[], Reader]] = {
+    "zxing": _zxing_reader,
+    "zbar": _zbar_reader,
+    "opencv": _opencv_reader,
+}
+_readers: dict[str, Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def _reader(backend: str) -> Reader:
+    if backend not in _FACTORIES:
+        raise ValueError(f"unknown QR backend {backend!r}: expected one of {', '.join(BACKENDS)}")
+    with _readers_lock:
+        if backend not in _readers:
+            _readers[backend] = _FACTORIES[backend]()
+        return _readers[backend]
+
+
+def available_backends() -> tuple[str, ...]:
+    """The backends that can run on this machine, in order of preference."""
+    found = []
+    for name in BACKENDS:
+        try:
+            _reader(name)
+        except BackendUnavailable:
+            continue
+        found.append(name)
+    return tuple(found)
+
+
+def decode_frame(frame: np.ndarray, backend: str = "zxing") -> list[QrRead]:
+    """Every QR code ``backend`` finds in ``frame`` (grey or BGR, 8-bit).
+
+    Raises ``BackendUnavailable`` if the backend cannot run here, ``ValueError``
+    for an unknown backend or a frame that is not an 8-bit image.  A text seen
+    twice in one frame is returned once.
+    """
+    read = _reader(backend)
+    grey = _grey(frame)
+    start = time.perf_counter()
+    found = read(grey)
+    ms = (time.perf_counter() - start) * 1000.0
+    seen: set[str] = set()
+    reads = []
+    for text, corners in found:
+        if text in seen:
+            continue
+        seen.add(text)
+        reads.append(QrRead(text=text, corners=corners, backend=backend, ms=ms))
+    return reads
+
+
+class Cascade:
+    """The kiosk's decoder: ``primary`` on every frame, ``fallback`` when it keeps missing.
+
+    After ``fallback_after`` consecutive frames in which the primary read
+    nothing, the fallback runs on one frame in ``fallback_every`` until the
+    primary reads again.  An unavailable fallback is dropped at construction,
+    so a kiosk without libzbar0 still runs on the primary alone.  Not
+    thread-safe: one cascade per frame loop.
+    """
+
+    def __init__(
+        self,
+        primary: str = "zxing",
+        fallback: str | None = DEFAULT_FALLBACK,
+        *,
+        fallback_after: int = 15,
+        fallback_every: int = FALLBACK_EVERY,
+    ) -> None:
+        if fallback_after < 1 or fallback_every < 1:
+            raise ValueError("fallback_after and fallback_every are at least 1")
+        _reader(primary)
+        if fallback is not None:
+            try:
+                _reader(fallback)
+            except BackendUnavailable:
+                fallback = None
+        self.primary = primary
+        self.fallback = fallback
+        self.fallback_after = fallback_after
+        self.fallback_every = fallback_every
+        self.misses = 0
+        self.fallback_runs = 0
+
+    @classmethod
+    def from_config(cls, camera: Any, fallback: str | None = DEFAULT_FALLBACK) -> Cascade:
+        """A cascade with ``camera.fallback_after`` (a ``CameraConfig``)."""
+        return cls(fallback=fallback, fallback_after=int(camera.fallback_after))
+
+    def _fallback_due(self) -> bool:
+        past = self.misses - self.fallback_after
+        return self.fallback is not None and past >= 0 and past % self.fallback_every == 0
+
+    def __call__(self, frame: np.ndarray) -> list[QrRead]:
+        return self.decode(frame)
+
+    def decode(self, frame: np.ndarray) -> list[QrRead]:
+        reads = decode_frame(frame, self.primary)
+        if reads:
+            self.misses = 0
+            return reads
+        self.misses += 1
+        if self._fallback_due():
+            assert self.fallback is not None
+            self.fallback_runs += 1
+            reads = decode_frame(frame, self.fallback)
+        return reads
+
+    def reset(self) -> None:
+        """Forget the run of misses (e.g. when the frame source changes)."""
+        self.misses = 0
+
+
+def make_decoder(backend: str, *, fallback_after: int = 15) -> Callable[[np.ndarray], list[QrRead]]:
+    """A frame -> reads callable for a backend name, or ``"cascade"`` for the default."""
+    if backend == "cascade":
+        return Cascade(fallback_after=fallback_after)
+    _reader(backend)
+    return lambda frame: decode_frame(frame, backend)
+
+
+def decoder_names() -> Sequence[str]:
+    """The names ``make_decoder`` accepts."""
+    return ("cascade", *BACKENDS)
