@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.adapters.config import ConfigError, KioskConfig, load_config
+from kiosk.adapters.list_files import policy_path as judged_policy_path
 from kiosk.adapters.policy_file import load_policy
 from kiosk.adapters.trust_store import TrustState, load_trust_state
 from kiosk.core.limits import DEFAULT_SKEW_SECONDS
@@ -51,7 +52,7 @@ def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) 
         config.revocations if config else Path("revocations.cose")
     )
     state = load_trust_state(root, trust_path, revocations_path, now=now)
-    policy_path = overrides.policy or (config.policy if config else None)
+    policy_path = overrides.policy or (judged_policy_path(config) if config else None)
     policy = load_policy(policy_path) if policy_path is not None else DEFAULT_POLICY
     context = ScanContext(
         policy=policy,

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from kiosk.adapters.list_files import write_atomic
 from kiosk.core import cbor, codec, cose, trust
 from kiosk.core.model import (
     AreaVisit,
@@ -53,19 +52,7 @@ class IssuerError(Exception):
 
 
 def _write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        if private:
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, mode=0o600 if private else 0o644)
 
 
 def _private_pem(key: cose.PrivateKey) -> bytes:

@@ -14,15 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.adapters.config import ConfigError
+from kiosk.adapters.list_files import load_revocations, load_trust_list
 from kiosk.core.errors import ListError
-from kiosk.core.trust import (
-    RevocationList,
-    RootKey,
-    TrustList,
-    load_root_key,
-    parse_revocation_list,
-    parse_trust_list,
-)
+from kiosk.core.trust import RevocationList, RootKey, TrustList, load_root_key
 
 
 @dataclass(frozen=True)
@@ -49,34 +43,12 @@ def load_root(path: Path) -> RootKey:
         raise ConfigError(f"{path}: {exc.message}") from None
 
 
-def _read(path: Path, what: str, problems: list[str]) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        problems.append(f"{path}: no {what} yet")
-    except OSError as exc:
-        problems.append(f"{path}: cannot read the {what}: {exc.strerror}")
-    return None
-
-
 def load_trust_state(
     root_path: Path, trust_path: Path, revocations_path: Path, *, now: int
 ) -> TrustState:
     """Load the root key (required) and both lists (each optional)."""
     root = load_root(root_path)
-    problems: list[str] = []
-    trust: TrustList | None = None
-    revocations: RevocationList | None = None
-    data = _read(trust_path, "trust list", problems)
-    if data is not None:
-        try:
-            trust = parse_trust_list(data, root, now=now)
-        except ListError as exc:
-            problems.append(f"{trust_path}: refused: {exc.message}")
-    data = _read(revocations_path, "revocation list", problems)
-    if data is not None:
-        try:
-            revocations = parse_revocation_list(data, root, now=now)
-        except ListError as exc:
-            problems.append(f"{revocations_path}: refused: {exc.message}")
-    return TrustState(root, trust, revocations, tuple(problems))
+    trust = load_trust_list(trust_path, root, now=now)
+    revocations = load_revocations(revocations_path, root, now=now)
+    problems = tuple(p for p in (trust.problem, revocations.problem) if p)
+    return TrustState(root, trust.value, revocations.value, problems)
