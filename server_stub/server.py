@@ -49,7 +49,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kiosk.core import cbor, cose
 from kiosk.core.entry import Entry, entry_from_wire
+from kiosk.core.errors import KioskError
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.storage import ConflictError, ServerStore
@@ -108,6 +110,16 @@ def _etag_matches(header: str | None, etag: str) -> bool:
         if tag == "*" or tag.removeprefix("W/") == etag:
             return True
     return False
+
+
+def list_version(data: bytes, fallback: int) -> int:
+    """The ``ver`` inside a signed list (unverified: it only names the ETag)."""
+    try:
+        payload = cbor.loads(cose.parse_sign1(data).payload)
+        version = payload["ver"]
+    except (KioskError, KeyError, TypeError):
+        return fallback
+    return version if isinstance(version, int) else fallback
 
 
 def load_ed25519_public_pem(pem: str | bytes) -> ed25519.Ed25519PublicKey:
@@ -431,7 +443,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 version, data = issuer.revocation_version, issuer.revocation_list()
         except (IssuerError, OSError) as exc:
             raise Rejected(503, "NO_LIST", f"{kind} list unavailable: {exc}") from None
-        etag = f'"{version}"'
+        etag = f'"{list_version(data, version)}"'
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={"ETag": etag})
         return Response(data, media_type="application/cose", headers={"ETag": etag})

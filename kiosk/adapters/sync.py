@@ -296,6 +296,7 @@ class SyncClient:
         self._pending: _Batch | None = None
         self._batch_limit = config.sync.batch_size
         self.failures = 0
+        self.requests = 0
         self.skew_s: float | None = None
         self._lists_fetched_at: float | None = None
         now = int(clock())
@@ -316,6 +317,7 @@ class SyncClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self._base + path
+        self.requests += 1
         sent = self._clock()
         try:
             response = self._session.request(method, url, timeout=self._timeout, **kwargs)
@@ -559,6 +561,18 @@ class SyncClient:
 
     # --- a whole round -----------------------------------------------------------
 
+    def _probe(self) -> tuple[bool, str]:
+        """Nothing to send: ask ``/healthz`` so the status and the clock stay current."""
+        try:
+            response = self._request("GET", "/healthz")
+        except _Unreachable as exc:
+            self.failures += 1
+            return False, exc.message
+        if response.status_code != 200:
+            self.failures += 1
+            return False, f"{self._base}/healthz: server answered {response.status_code}"
+        return True, ""
+
     def clock_report(self) -> ClockReport:
         now_ms = int(self._clock() * 1000)
         reasons = clock_reasons(
@@ -582,8 +596,13 @@ class SyncClient:
         list_report = None
         if lists or (lists is None and self.lists_due()):
             list_report = self.fetch_lists_once(now)
+        asked = self.requests
         push = self.push_all(max_attempts=max_attempts, should_stop=should_stop)
         online = push.reached and (list_report is None or list_report.reached)
+        if self.requests == asked:
+            online, probe_error = self._probe()
+            if probe_error:
+                push = replace(push, error=probe_error, reached=False)
         delay = self.config.sync.interval_s if push.ok else self.retry_delay(push.retry_after_s)
         return SyncReport(push, list_report, self.clock_report(), online, delay)
 

@@ -1,0 +1,259 @@
+"""Shared parts for the server and sync tests: a real issuer, kiosk configs, a server process.
+
+Everything is real: issuer keys and signed lists on disk, kiosk config files,
+the server as a thread (``ServerThread``) or as its own process
+(``ServerProcess``, started with ``python -m server_stub serve --port 0``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.adapters.config import KioskConfig, load_config
+from kiosk.adapters.identity import load_or_create_identity, public_pem
+from kiosk.core.entry import GENESIS_HASH, Entry, EntryKind, new_entry_id, seal_entry
+from kiosk.core.errors import Reason, ReasonCode, Severity
+from kiosk.core.model import Colour, Decision, Verdict
+from server_stub.issuer import Issuer
+from server_stub.server import ServerSettings, ServerThread
+
+REPO = Path(__file__).resolve().parents[2]
+POLICY = REPO / "config" / "policy.toml"
+
+
+def make_issuer(directory: Path) -> Issuer:
+    return Issuer.create(directory, now=int(time.time()) - 3600)
+
+
+def settings(tmp: Path, issuer_dir: Path, **changes: Any) -> ServerSettings:
+    fields: dict[str, Any] = {
+        "issuer_dir": issuer_dir,
+        "db_path": tmp / "server.sqlite",
+        "policy_path": POLICY,
+    }
+    fields.update(changes)
+    return ServerSettings(**fields)
+
+
+def write_config(
+    directory: Path,
+    *,
+    url: str,
+    issuer_dir: Path,
+    kiosk_id: str = "gate-01",
+    timeout_s: float = 2.0,
+    **sync: Any,
+) -> Path:
+    """A kiosk config file in ``directory`` pinning the issuer's root key."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sync_values = {
+        "interval_s": 0.2,
+        "batch_size": 50,
+        "backoff_base_s": 0.02,
+        "backoff_max_s": 0.5,
+    }
+    sync_values.update(sync)
+    lines = [
+        f'kiosk_id = "{kiosk_id}"',
+        'data_dir = "data"',
+        f'policy = "{POLICY}"',
+        'holder_salt = "test-salt"',
+        "[trust]",
+        f'root_key = "{issuer_dir / "root.pub.pem"}"',
+        "[server]",
+        f'url = "{url}"',
+        f"timeout_s = {timeout_s}",
+        "[sync]",
+        *(f"{k} = {json.dumps(v)}" for k, v in sync_values.items()),
+    ]
+    path = directory / "kiosk.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def kiosk(
+    directory: Path, *, url: str, issuer_dir: Path, **kwargs: Any
+) -> tuple[KioskConfig, Ed25519PrivateKey]:
+    config = load_config(write_config(directory, url=url, issuer_dir=issuer_dir, **kwargs))
+    return config, load_or_create_identity(config.identity_key)
+
+
+def register(url: str, kiosk_id: str, key: Ed25519PrivateKey) -> None:
+    r = requests.post(
+        f"{url}/v1/kiosks",
+        json={"kiosk_id": kiosk_id, "public_key_pem": public_pem(key).decode()},
+        timeout=5,
+    )
+    assert r.status_code in (200, 201), r.text
+
+
+def set_faults(url: str, spec: str) -> None:
+    r = requests.post(f"{url}/v1/admin/faults", json={"spec": spec}, timeout=5)
+    assert r.status_code == 200, r.text
+
+
+def decision(i: int) -> Decision:
+    """A plausible decision; verdict cycles so the counts are not all one kind."""
+    verdict = (Verdict.ALLOW, Verdict.DENY, Verdict.REVIEW)[i % 3]
+    reasons = (
+        ()
+        if verdict is Verdict.ALLOW
+        else (Reason(ReasonCode.COLOUR_REVIEW, Severity.REVIEW, "yellow code"),)
+    )
+    return Decision(
+        verdict=verdict,
+        reasons=reasons,
+        decided_at=1_795_420_800 + i,
+        name=f"王*{i % 10}",
+        colour=Colour.GREEN,
+        holder_key=f"{i:064x}",
+    )
+
+
+def make_entries(
+    kiosk_id: str, n: int, *, start_seq: int = 1, prev: str = GENESIS_HASH, at_ms: int | None = None
+) -> list[Entry]:
+    """A hash-linked run of entries, as a kiosk would log them."""
+    base = int(time.time() * 1000) if at_ms is None else at_ms
+    out = []
+    for k in range(n):
+        seq = start_seq + k
+        e = seal_entry(
+            id=new_entry_id(base + k, os.urandom(10)),
+            seq=seq,
+            at_ms=base + k,
+            kiosk_id=kiosk_id,
+            kind=EntryKind.SCAN,
+            prev_hash=prev,
+            verdict="ALLOW",
+            colour="G",
+            name="李*",
+            holder_key=f"{seq:064x}",
+        )
+        out.append(e)
+        prev = e.hash
+    return out
+
+
+def batch_body(
+    kiosk_id: str,
+    entries: Sequence[Entry],
+    *,
+    batch_id: str | None = None,
+    sent_at_ms: int | None = None,
+) -> tuple[str, bytes]:
+    bid = batch_id or str(uuid.uuid4())
+    body = json.dumps(
+        {
+            "kiosk_id": kiosk_id,
+            "batch_id": bid,
+            "sent_at_ms": int(time.time() * 1000) if sent_at_ms is None else sent_at_ms,
+            "entries": [e.to_wire() for e in entries],
+        },
+        separators=(",", ":"),
+    ).encode()
+    return bid, body
+
+
+def post_batch(
+    url: str,
+    kiosk_id: str,
+    key: Ed25519PrivateKey,
+    body: bytes,
+    batch_id: str,
+    **extra_headers: str,
+) -> requests.Response:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Kiosk-Id": kiosk_id,
+        "X-Signature": base64.b64encode(key.sign(body)).decode(),
+        "Idempotency-Key": batch_id,
+    }
+    headers.update(extra_headers)
+    return requests.post(f"{url}/v1/batches", data=body, headers=headers, timeout=10)
+
+
+class ServerProcess:
+    """``python -m server_stub serve --port 0 ...`` as a child process; a context manager."""
+
+    def __init__(self, tmp: Path, issuer_dir: Path, *extra: str, db: Path | None = None) -> None:
+        self.db = db or tmp / "server.sqlite"
+        self.args = [
+            sys.executable,
+            "-m",
+            "server_stub",
+            "serve",
+            "--issuer-dir",
+            str(issuer_dir),
+            "--db",
+            str(self.db),
+            "--policy",
+            str(POLICY),
+            "--port",
+            "0",
+            *extra,
+        ]
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.log: list[str] = []
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        self.proc = subprocess.Popen(
+            self.args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        for line in self.proc.stdout:
+            self.log.append(line)
+            if line.startswith("listening on "):
+                self.url = line.split()[-1]
+                break
+            if time.monotonic() > deadline:
+                break
+        if not self.url:
+            self.stop()
+            raise RuntimeError("server did not start:\n" + "".join(self.log))
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append(line)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def server_thread(tmp: Path, issuer_dir: Path, **changes: Any) -> Iterator[ServerThread]:
+    with ServerThread(settings(tmp, issuer_dir, **changes)) as server:
+        yield server
