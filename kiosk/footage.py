@@ -154,17 +154,20 @@ def sample_texts(count: int, seed: int, *, min_bytes: int = 170, max_bytes: int 
     return texts
 
 
-@lru_cache(maxsize=64)
-def qr_modules(text: str) -> np.ndarray:
-    """The QR symbol of ``text`` as a bool matrix (True = dark), quiet zone included.
-
-    Error correction M; one segment, alphanumeric when every character is in
-    the QR alphanumeric set (Base45 texts are), else byte mode.
-    """
+def qr_symbol(text: str) -> qrcode.QRCode:
+    """The QR symbol of ``text``: error correction M, quiet zone of 4 modules, one segment,
+    alphanumeric when every character is in the QR alphanumeric set (Base45 texts are),
+    else byte mode."""
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     qr.add_data(text, optimize=0)
     qr.make(fit=True)
-    matrix = np.array(qr.get_matrix(), dtype=bool)
+    return qr
+
+
+@lru_cache(maxsize=64)
+def qr_modules(text: str) -> np.ndarray:
+    """``qr_symbol(text)`` as a read-only bool matrix (True = dark), quiet zone included."""
+    matrix = np.array(qr_symbol(text).get_matrix(), dtype=bool)
     matrix.setflags(write=False)
     return matrix
 

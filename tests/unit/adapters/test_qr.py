@@ -1,0 +1,191 @@
+"""QR decoder adapter: real decoders on generated frames (no mocks of cv2 or zxing-cpp)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import qrcode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kiosk.adapters.qr import (
+    BACKENDS,
+    BackendUnavailable,
+    Cascade,
+    QrRead,
+    available_backends,
+    decode_frame,
+    make_decoder,
+)
+from kiosk.footage import qr_modules, render_still, sample_texts
+
+TEXT = sample_texts(1, seed=5)[0]
+
+
+def _frame(category: str, seed: int = 0, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    return render_still(TEXT, category, size, np.random.default_rng([seed, 99]))
+
+
+def _crisp(text_or_bytes: str | bytes, px: int = 6) -> np.ndarray:
+    """A clean black-on-white code, as a flatbed scan would give."""
+    qr = qrcode.QRCode(border=4)
+    qr.add_data(text_or_bytes)
+    qr.make(fit=True)
+    m = np.array(qr.get_matrix(), dtype=bool)
+    img = np.where(m, 0, 255).astype(np.uint8)
+    return cv2.resize(img, None, fx=px, fy=px, interpolation=cv2.INTER_NEAREST)
+
+
+@pytest.fixture(scope="module")
+def plain() -> np.ndarray:
+    return _frame("plain")
+
+
+def test_zxing_reads_a_phone_screen_with_corners_inside_the_frame(plain: np.ndarray) -> None:
+    reads = decode_frame(plain)
+    assert [r.text for r in reads] == [TEXT]
+    read = reads[0]
+    assert read.backend == "zxing"
+    assert read.ms >= 0
+    assert len(read.corners) == 4
+    h, w = plain.shape[:2]
+    assert all(0 <= x < w and 0 <= y < h for x, y in read.corners)
+
+
+def test_grey_and_bgr_frames_read_the_same(plain: np.ndarray) -> None:
+    grey = cv2.cvtColor(plain, cv2.COLOR_BGR2GRAY)
+    assert [r.text for r in decode_frame(grey)] == [r.text for r in decode_frame(plain)]
+    bgra = cv2.cvtColor(plain, cv2.COLOR_BGR2BGRA)
+    assert [r.text for r in decode_frame(bgra)] == [TEXT]
+
+
+def test_zxing_reads_dark_mode_inverted_codes() -> None:
+    assert [r.text for r in decode_frame(_frame("dark", seed=1))] == [TEXT]
+
+
+def test_an_empty_frame_reads_nothing_with_every_backend() -> None:
+    empty = np.full((480, 640), 128, np.uint8)
+    for backend in available_backends():
+        assert decode_frame(empty, backend) == []
+
+
+def test_opencv_reads_a_clean_code() -> None:
+    reads = decode_frame(_crisp("HCK1:ABC123"), "opencv")
+    assert [(r.text, r.backend) for r in reads] == [("HCK1:ABC123", "opencv")]
+    assert len(reads[0].corners) == 4
+
+
+def test_available_backends_lists_zxing_and_opencv_and_zbar_only_if_it_loads() -> None:
+    names = available_backends()
+    assert names[:1] == ("zxing",)
+    assert "opencv" in names
+    assert set(names) <= set(BACKENDS)
+    try:
+        from pyzbar import pyzbar  # noqa: F401
+    except (ImportError, OSError):
+        assert "zbar" not in names
+    else:
+        assert "zbar" in names
+
+
+def test_zbar_is_reported_unavailable_or_reads_dark_mode_by_inverting() -> None:
+    dark = cv2.cvtColor(_frame("dark", seed=0), cv2.COLOR_BGR2GRAY)
+    if "zbar" not in available_backends():
+        with pytest.raises(BackendUnavailable, match="zbar"):
+            decode_frame(dark, "zbar")
+        return
+    assert [r.text for r in decode_frame(dark, "zbar")] == [TEXT]
+
+
+def test_non_ascii_and_binary_payloads_come_back_as_str_without_crashing() -> None:
+    for payload in (b"\xff\xfe\x00\x80binary\xc3", "Wang *ming \u202e[/bold]", b"\x00" * 10):
+        frame = _crisp(payload)
+        for backend in available_backends():
+            for read in decode_frame(frame, backend):
+                assert isinstance(read.text, str)
+
+
+def test_printable_non_alphanumeric_text_is_returned_as_read() -> None:
+    assert [r.text for r in decode_frame(_crisp("hck1:lower case & {json}"))] == [
+        "hck1:lower case & {json}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        (np.zeros((10, 10), np.float32), ValueError),
+        (np.zeros((10, 10, 2), np.uint8), ValueError),
+        (np.zeros(10, np.uint8), ValueError),
+        ([[0, 0], [0, 0]], TypeError),
+    ],
+)
+def test_a_frame_that_is_not_an_8_bit_image_is_refused(frame: object, error: type) -> None:
+    with pytest.raises(error):
+        decode_frame(frame)  # type: ignore[arg-type]
+
+
+def test_an_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown QR backend"):
+        decode_frame(np.zeros((8, 8), np.uint8), "quirc")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(min_size=64 * 48, max_size=64 * 48))
+def test_noise_frames_never_crash_any_backend(data: bytes) -> None:
+    frame = np.frombuffer(data, np.uint8).reshape(48, 64)
+    for backend in available_backends():
+        reads = decode_frame(frame, backend)
+        assert all(isinstance(r, QrRead) for r in reads)
+
+
+def test_cascade_runs_the_fallback_only_after_misses_and_on_its_schedule(
+    plain: np.ndarray,
+) -> None:
+    empty = np.full((240, 320), 200, np.uint8)
+    cascade = Cascade("zxing", "opencv", fallback_after=3, fallback_every=2)
+    for _ in range(9):
+        assert cascade.decode(empty) == []
+    # misses 3, 5, 7 and 9 are the fallback's turns
+    assert (cascade.misses, cascade.fallback_runs) == (9, 4)
+    assert [r.backend for r in cascade(plain)] == ["zxing"]
+    assert cascade.misses == 0
+
+
+def test_cascade_returns_the_fallbacks_read_when_the_primary_misses() -> None:
+    dark = _frame("dark", seed=1)  # OpenCV does not read inverted codes; zxing-cpp does
+    assert decode_frame(dark, "opencv") == []
+    cascade = Cascade("opencv", "zxing", fallback_after=1, fallback_every=1)
+    assert [(r.text, r.backend) for r in cascade.decode(dark)] == [(TEXT, "zxing")]
+    assert cascade.fallback_runs == 1
+
+
+def test_cascade_drops_an_unavailable_fallback_and_default_is_from_config() -> None:
+    from kiosk.adapters.config import CameraConfig
+
+    if "zbar" not in available_backends():
+        assert Cascade(fallback="zbar").fallback is None
+    cascade = Cascade.from_config(CameraConfig(fallback_after=7))
+    assert cascade.fallback_after == 7
+    assert cascade.primary == "zxing"
+
+
+def test_make_decoder_names() -> None:
+    assert isinstance(make_decoder("cascade"), Cascade)
+    code = _crisp("HCK1:X")
+    assert [r.backend for r in make_decoder("opencv")(code)] == ["opencv"]
+    with pytest.raises(ValueError):
+        make_decoder("nope")
+
+
+def test_modules_of_a_sample_text_round_trip() -> None:
+    modules = qr_modules(TEXT)
+    img = cv2.resize(
+        np.where(modules, 0, 255).astype(np.uint8),
+        None,
+        fx=4,
+        fy=4,
+        interpolation=cv2.INTER_NEAREST,
+    )
+    assert [r.text for r in decode_frame(img)] == [TEXT]
