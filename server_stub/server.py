@@ -47,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk.core import cbor, cose
@@ -317,8 +318,14 @@ class FaultMiddleware:
             await response(scope, receive, send)
             return
         if fault.kind == "delay":
+            # Take the whole request first: the server has it even if the client gives up.
+            buffered = await self._buffer(receive)
             await asyncio.sleep(fault.param)
-            await self.app(scope, receive, send)
+
+            async def replay() -> Message:
+                return buffered.pop(0) if buffered else await receive()
+
+            await self.app(scope, replay, send)
             return
         # drop / truncate: let the request take effect, then lose the answer.
         messages: list[Message] = []
@@ -335,6 +342,15 @@ class FaultMiddleware:
                 {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
             )
         # Returning without the final body message makes uvicorn close the connection.
+
+    @staticmethod
+    async def _buffer(receive: Receive) -> list[Message]:
+        messages: list[Message] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return messages
 
     @staticmethod
     async def _drain(receive: Receive) -> None:
@@ -366,15 +382,18 @@ async def _read_body(request: Request, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     too_large = length is not None and length.isdigit() and int(length) > limit
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            too_large = True
-            chunks.clear()
-            if size > 4 * limit:
-                break
-        elif not too_large:
-            chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                too_large = True
+                chunks.clear()
+                if size > 4 * limit:
+                    break
+            elif not too_large:
+                chunks.append(chunk)
+    except ClientDisconnect:
+        raise Rejected(499, "CLIENT_GONE", "the client closed the connection") from None
     if too_large:
         raise Rejected(413, "TOO_LARGE", f"body of {length or size} bytes, more than {limit}")
     return b"".join(chunks)

@@ -189,7 +189,9 @@ def post_batch(
 class ServerProcess:
     """``python -m server_stub serve --port 0 ...`` as a child process; a context manager."""
 
-    def __init__(self, tmp: Path, issuer_dir: Path, *extra: str, db: Path | None = None) -> None:
+    def __init__(
+        self, tmp: Path, issuer_dir: Path, *extra: str, db: Path | None = None, port: int = 0
+    ) -> None:
         self.db = db or tmp / "server.sqlite"
         self.args = [
             sys.executable,
@@ -203,7 +205,7 @@ class ServerProcess:
             "--policy",
             str(POLICY),
             "--port",
-            "0",
+            str(port),
             *extra,
         ]
         self.proc: subprocess.Popen[str] | None = None
