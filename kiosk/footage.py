@@ -145,7 +145,7 @@ class Phone:
 
 
 def sample_texts(count: int, seed: int, *, min_bytes: int = 170, max_bytes: int = 250) -> list[str]:
-    """``count`` health-code-like texts: ``HCK1:`` + Base45 of random bytes (300-380 chars)."""
+    """``count`` health-code-like texts: ``HCK1:`` + Base45 of random bytes (260-380 chars)."""
     rng = np.random.default_rng([seed, 45])
     texts = []
     for _ in range(count):
