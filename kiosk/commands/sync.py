@@ -78,4 +78,11 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     for line in describe(report):
         print(line)
-    return 0 if report.push.ok and report.online else 1
+    if report.push.ok and report.online:
+        return 0
+    failed = (
+        [o.message for o in report.lists.outcomes if o.state == "failed"] if report.lists else []
+    )
+    print(f"kiosk sync: {report.push.error or (failed or ['server not reachable'])[0]}",
+          file=sys.stderr)  # fmt: skip
+    return 1
