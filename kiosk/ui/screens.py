@@ -1,0 +1,226 @@
+"""Screens over the main view: the guard's dialogs, the log search and the help.
+
+The dialogs only collect what the guard types (a reason, a temperature) and
+hand it back with ``dismiss``; the app sends it to the port.  They refuse an
+empty reason or a reading that is not a number on the spot, with a message
+in the dialog, because a guard action without a reason is never logged.
+Whether a temperature is plausible or a fever is the core's call, not theirs.
+
+The log screen asks the port to search the entry log, in a thread worker
+so that a slow disk never freezes the screen.  Every string from a code or
+the log is shown as plain ``Text``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from kiosk.core.display import clean_text
+from kiosk.core.model import Verdict
+from kiosk.port import KioskPort, LogRow
+from kiosk.ui import lines
+
+MAX_REASON_LENGTH = 200
+"""Longest override reason the dialog takes: a sentence, not an essay."""
+
+REASON_REQUIRED = "A reason is required: type why, then press Enter (Esc cancels)."
+NOT_A_NUMBER = "Type the reading in °C as a number, e.g. 36.6 (Esc cancels)."
+
+
+class ReasonDialog(ModalScreen[str]):
+    """Approve or deny the entry under review; dismisses with the reason typed."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Cancel")]
+
+    def __init__(self, verdict: Verdict, who: str) -> None:
+        super().__init__(classes="dialog")
+        self.verdict = verdict
+        self.who = who
+
+    def compose(self) -> ComposeResult:
+        verb = "Approve" if self.verdict is Verdict.ALLOW else "Deny"
+        style = lines.VERDICT_STYLE[self.verdict]
+        title = Text.assemble(
+            (f"{lines.SYMBOL[self.verdict]} {verb} entry: ", style), (self.who, "bold")
+        )
+        with Vertical(id="dialog"):
+            yield Static(title, id="dialog-title")
+            yield Static(Text("Reason (required, it is logged):"))
+            yield Input(
+                placeholder="why",
+                max_length=MAX_REASON_LENGTH,
+                id="reason",
+            )
+            yield Static(Text(""), id="dialog-error")
+            yield Static(Text("Enter confirms · Esc cancels", style=lines.DIM_STYLE))
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.cursor_blink = False
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        reason = event.value.strip()
+        if not reason:
+            self.query_one("#dialog-error", Static).update(Text(REASON_REQUIRED))
+            self.add_class("-invalid")
+            return
+        self.dismiss(reason)
+
+
+def parse_celsius(text: str) -> float | None:
+    """``36.6`` or ``36,6`` -> 36.6; anything that is not a finite number -> None."""
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+class TemperatureDialog(ModalScreen[float]):
+    """The temperature measured at the door, in °C; dismisses with the number."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Cancel")]
+
+    def __init__(self, who: str) -> None:
+        super().__init__(classes="dialog")
+        self.who = who
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text.assemble("Temperature of ", (self.who, "bold")), id="dialog-title")
+            yield Static(Text("Reading in °C:"))
+            yield Input(placeholder="36.6", max_length=8, id="temperature")
+            yield Static(Text(""), id="dialog-error")
+            yield Static(Text("Enter confirms · Esc cancels", style=lines.DIM_STYLE))
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.cursor_blink = False
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = parse_celsius(event.value)
+        if value is None:
+            self.query_one("#dialog-error", Static).update(Text(NOT_A_NUMBER))
+            self.add_class("-invalid")
+            return
+        self.dismiss(value)
+
+
+class LogScreen(Screen[None]):
+    """Search the entry log: a text box and a table of the rows the port finds."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+
+    class Found(Message):
+        def __init__(self, query: str, rows: list[LogRow]) -> None:
+            super().__init__()
+            self.query = query
+            self.rows = rows
+
+    def __init__(self, port: KioskPort, *, tz: dt.tzinfo) -> None:
+        super().__init__()
+        self._port = port
+        self._tz = tz
+        self._query = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Entry log", style="bold"), id="log-title")
+        yield Input(placeholder="search: name, verdict, reason code, note", id="search")
+        yield DataTable[Text](id="log-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text(""), id="log-count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        search = self.query_one(Input)
+        search.cursor_blink = False
+        search.focus()
+        table: DataTable[Text] = self.query_one(DataTable)
+        table.add_columns("When", "Kind", "Verdict", "Name", "Reasons", "Note")
+        self._search("")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._search(event.value)
+
+    def _search(self, text: str) -> None:
+        self._query = text
+        port, app = self._port, self.app
+
+        def find() -> None:
+            try:
+                found = self.Found(text, port.search(text))
+            except Exception as exc:
+                app.call_from_thread(
+                    app.notify, f"Log search failed: {exc}", severity="error", markup=False
+                )
+                return
+            app.call_from_thread(self.post_message, found)
+
+        self.run_worker(find, thread=True, group="search", exit_on_error=False)
+
+    def on_log_screen_found(self, message: Found) -> None:
+        if message.query != self._query:
+            return
+        table: DataTable[Text] = self.query_one(DataTable)
+        table.clear()
+        for row in message.rows:
+            when = dt.datetime.fromtimestamp(row.at_ms / 1000, self._tz)
+            table.add_row(
+                Text(when.strftime("%Y-%m-%d %H:%M:%S")),
+                Text(clean_text(row.kind, 16)),
+                lines.verdict_text(row.verdict),
+                lines.log_name(row),
+                lines.log_reasons(row),
+                lines.log_note(row),
+            )
+        count = f"{len(message.rows)} entries"
+        if message.query:
+            count += " found"
+        self.query_one("#log-count", Static).update(Text(count, style=lines.DIM_STYLE))
+
+
+HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("a", "approve the entry under REVIEW (a reason is required)"),
+    ("d", "deny the entry under REVIEW (a reason is required)"),
+    ("t", "enter the temperature; the entry is judged again"),
+    ("m", "mask confirmed"),
+    ("n / M", "no mask"),
+    ("p", "pause or resume the camera"),
+    ("s", "sync with the server now"),
+    ("l", "entry log, with search"),
+    ("? / F1", "this help"),
+    ("q / Ctrl+C", "quit"),
+    ("scanner", "a keyboard-wedge scanner types the code and Enter; Esc clears the line"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """What each key does and what the verdicts mean."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "app.pop_screen", "Close")
+    ]
+
+    def compose(self) -> ComposeResult:
+        legend = [
+            Text.assemble((f"{lines.SYMBOL[v]} {v.value:<6}", lines.VERDICT_STYLE[v]), "  ", advice)
+            for v, advice in lines.ADVICE.items()
+        ]
+        keys = [Text.assemble((f"{key:>10}", "bold"), "  ", what) for key, what in HELP_KEYS]
+        body = Text("\n").join([Text("Keys", style="bold"), *keys, Text(), *legend])
+        with VerticalScroll(id="dialog"):
+            yield Static(body)
+            yield Static(Text("Esc closes", style=lines.DIM_STYLE))
