@@ -1,0 +1,176 @@
+"""``kiosk run``: the kiosk itself — frame source, judging, entry log, sync, guard UI.
+
+    kiosk run --config kiosk.toml [--source VIDEO|DIR|0|rtsp://...|wedge] [--headless]
+
+Builds the adapters from the configuration and wires them into a
+``KioskService``; the UI (or, headless, a printer of JSON lines) only
+subscribes to it.  Ctrl+C or ``q`` stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.adapters.config import ConfigError, KioskConfig
+from kiosk.adapters.store import EntryStore
+from kiosk.commands.decision_output import decision_json_line, decision_lines
+from kiosk.judgement_setup import Judgement, Overrides, load_judgement
+from kiosk.port import CameraStatus, DecisionEvent, KioskEvent
+from kiosk.service import KioskService
+
+
+def _open_frames(config: KioskConfig, source: str, *, realtime: bool, loop: bool = False) -> Any:
+    from kiosk.adapters.camera import SourceError, open_source
+
+    try:
+        return open_source(source, config.camera, realtime=realtime, loop=loop)
+    except SourceError as exc:
+        raise ConfigError(f"--source {source}: {exc}") from None
+
+
+def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
+    if not config.server.url or not config.sync.enabled:
+        return None
+    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.sync import SyncClient, SyncLoop
+
+    identity = load_or_create_identity(config.identity_key)
+    client = SyncClient(config, store, identity, root_key=judgement.trust_state.root)
+    return SyncLoop(client)
+
+
+def build_service(
+    config_path: Path, source: str | None, *, realtime: bool, loop: bool = False
+) -> KioskService:
+    now = int(time.time())
+    judgement = load_judgement(config_path, Overrides(), now=now)
+    config = judgement.config
+    assert config is not None
+    spec = source or config.camera.source
+    if not spec:
+        raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    frames = _open_frames(config, spec, realtime=realtime, loop=loop)
+    from kiosk.adapters.qr import Cascade
+
+    decoder = Cascade.from_config(config.camera)
+
+    def camera_stats() -> CameraStatus:
+        stats = frames.stats()
+        return CameraStatus(
+            source=spec,
+            connected=stats.connected,
+            fps=round(stats.fps, 1),
+            message=stats.error or "",
+        )
+
+    return KioskService(
+        config,
+        judgement.context,
+        store,
+        frames=frames,
+        source_name=spec,
+        decoder=decoder,
+        sync=_sync_loop(config, judgement, store),
+        camera_stats=camera_stats,
+    )
+
+
+def run_headless(
+    config_path: Path,
+    source: str | None,
+    *,
+    expected: list[str] | None = None,
+    as_json: bool = True,
+) -> int:
+    """Run until a finite source ends (or Ctrl+C), printing each logged decision."""
+    service = build_service(config_path, source, realtime=False)
+    verdicts: list[str] = []
+    lock = threading.Lock()
+
+    def show(event: KioskEvent) -> None:
+        if isinstance(event, DecisionEvent):
+            with lock:
+                verdicts.append(event.decision.verdict.value)
+                if as_json:
+                    line = decision_json_line(
+                        event.decision,
+                        entry_id=event.entry_id,
+                        recorded=event.recorded,
+                        frame_time_s=event.frame_time_s,
+                    )
+                else:
+                    where = (
+                        f"{event.frame_time_s or 0:.1f} s, logged"
+                        if event.recorded
+                        else "NOT LOGGED"
+                    )
+                    line = "\n".join(decision_lines(event.decision, where))
+                print(line, flush=True)
+
+    service.subscribe(show)
+    service.start()
+    try:
+        service.wait_source_done()
+        if service._sync is not None:
+            service.sync_now()
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and service.status().sync.backlog:
+                time.sleep(0.2)
+        status = service.status()
+        print(
+            json.dumps(
+                {
+                    "summary": {
+                        "decisions": len(verdicts),
+                        "logged": status.counters.entries,
+                        "sync_online": status.sync.online,
+                        "backlog": status.sync.backlog,
+                        "expected": expected,
+                        "got": verdicts,
+                        "as_expected": expected == verdicts if expected is not None else None,
+                    }
+                }
+            ),
+            flush=True,
+        )
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        service.stop()
+    return 0
+
+
+def run_ui(
+    config_path: Path, source: str | None, *, realtime: bool = True, loop: bool = False
+) -> int:
+    from kiosk.ui.app import KioskApp
+
+    service = build_service(config_path, source, realtime=realtime, loop=loop)
+    service.start()
+    try:
+        KioskApp(service, bell=service.config.ui.bell).run()
+    finally:
+        service.stop()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.headless or not sys.stdout.isatty():
+        return run_headless(args.config, args.source)
+    return run_ui(args.config, args.source, realtime=True)
+
+
+def register(subs: Any) -> None:
+    p = subs.add_parser("run", help="run the kiosk: camera, judging, log, sync and the guard UI")
+    p.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    p.add_argument("--source", help="frame source (overrides camera.source)")
+    p.add_argument("--headless", action="store_true", help="no UI: print decisions as JSON lines")
+    p.set_defaults(func=cmd_run)
