@@ -1,0 +1,212 @@
+"""Benchmark: QR decoder backends side by side on generated phone-screen footage.
+
+Measures, for every available backend and the kiosk's default cascade, on one
+set of labelled still frames (all categories of ``kiosk.footage``, 1280x720 and
+640x480): reads per category, wrong reads (a text other than the expected
+one: must be 0), and median / p95 milliseconds per frame with a code and per
+empty frame.  It also counts the frames a fallback could rescue (primary
+missed, fallback read) and runs the cascade against zxing alone on a video of
+people walking up, which is where the cascade's schedule matters.
+
+    .venv/bin/python bench/decoders.py [--count 560] [--seed 1] [--people 8]
+
+Prints Markdown; the figures go to BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from kiosk.adapters.qr import (
+    BACKENDS,
+    DEFAULT_FALLBACK,
+    Cascade,
+    QrRead,
+    available_backends,
+    decode_frame,
+)
+from kiosk.footage import CATEGORIES, SIZES, Person, render_frames, render_video, sample_texts
+
+Decoder = Callable[[np.ndarray], list[QrRead]]
+
+
+@dataclass
+class Tally:
+    """One decoder's results over the frame set."""
+
+    reads: Counter[str] = field(default_factory=Counter)
+    wrong: int = 0
+    false_reads: int = 0
+    ms_code: list[float] = field(default_factory=list)
+    ms_empty: list[float] = field(default_factory=list)
+    hits: set[int] = field(default_factory=set)
+
+
+def _p95(values: Sequence[float]) -> float:
+    return float(np.percentile(values, 95)) if values else float("nan")
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def run_frames(
+    decoders: dict[str, Decoder], count: int, seed: int
+) -> tuple[dict[str, Tally], Counter[str], list[str]]:
+    tallies = {name: Tally() for name in decoders}
+    totals: Counter[str] = Counter()
+    categories: list[str] = []
+    for i, (image, label) in enumerate(render_frames(count, seed, sizes=SIZES)):
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        totals[label.category] += 1
+        categories.append(f"{label.category} {label.size}")
+        for name, decode in decoders.items():
+            t = tallies[name]
+            start = time.perf_counter()
+            reads = decode(grey)
+            ms = (time.perf_counter() - start) * 1000.0
+            texts = {r.text for r in reads}
+            if label.text is None:
+                t.ms_empty.append(ms)
+                t.false_reads += len(texts)
+                if not texts:
+                    t.reads[label.category] += 1
+                continue
+            t.ms_code.append(ms)
+            t.wrong += len(texts - {label.text})
+            if label.text in texts:
+                t.reads[label.category] += 1
+                t.hits.add(i)
+    return tallies, totals, categories
+
+
+def frames_table(tallies: dict[str, Tally], totals: Counter[str]) -> list[str]:
+    names = list(tallies)
+    lines = [
+        "| category | frames | " + " | ".join(names) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in names) + " |",
+    ]
+    for category in CATEGORIES:
+        n = totals[category]
+        label = "empty (no read = right)" if category == "empty" else category
+        cells = [f"{tallies[name].reads[category]}" for name in names]
+        lines.append(f"| {label} | {n} | " + " | ".join(cells) + " |")
+    with_code = sum(n for c, n in totals.items() if c != "empty")
+    read = [sum(v for c, v in tallies[n].reads.items() if c != "empty") for n in names]
+    lines.append(
+        f"| **read, frames with a code** | {with_code} | "
+        + " | ".join(f"**{r} ({100 * r / with_code:.0f}%)**" for r in read)
+        + " |"
+    )
+    lines.append(
+        "| wrong reads (text != expected) | | "
+        + " | ".join(str(tallies[n].wrong) for n in names)
+        + " |"
+    )
+    lines.append(
+        "| reads in empty frames | | "
+        + " | ".join(str(tallies[n].false_reads) for n in names)
+        + " |"
+    )
+    for key, title in (("ms_code", "frame with a code"), ("ms_empty", "empty frame")):
+        cells = [
+            f"{_median(getattr(tallies[n], key)):.1f} / {_p95(getattr(tallies[n], key)):.1f}"
+            for n in names
+        ]
+        lines.append(f"| ms median / p95, {title} | | " + " | ".join(cells) + " |")
+    return lines
+
+
+def rescue_lines(
+    tallies: dict[str, Tally], categories: list[str], primary: str = "zxing"
+) -> list[str]:
+    """Frames the primary missed that another backend read: the most a fallback can add."""
+    lines = []
+    for name, t in tallies.items():
+        if name in (primary, "cascade"):
+            continue
+        extra = sorted(t.hits - tallies[primary].hits)
+        where = Counter(categories[i] for i in extra)
+        detail = f" ({', '.join(f'{c}: {n}' for c, n in sorted(where.items()))})" if extra else ""
+        lines.append(f"- frames {primary} missed that {name} read: **{len(extra)}**{detail}")
+    return lines
+
+
+def run_video(
+    decoders: dict[str, Decoder], people: int, seed: int, size: tuple[int, int]
+) -> list[str]:
+    """People read at all, and frames from the phone's entry to the first right read."""
+    texts = sample_texts(people, seed + 100)
+    frames, spans, _ = render_video([Person(t, 2.0) for t in texts], seed, size=size)
+    images = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames]
+    lines = [
+        f"| decoder ({size[0]}x{size[1]}, {people} people, 25 fps) | people read | "
+        "frames to first read, median / max | frames read while held | wrong reads |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, decode in decoders.items():
+        reads_at = [{r.text for r in decode(img)} for img in images]
+        got, delays, held, wrong = 0, [], 0, 0
+        for span in spans:
+            seen = [
+                i for i in range(span.first_frame, span.last_frame + 1) if span.text in reads_at[i]
+            ]
+            held += sum(1 for i in seen if span.hold_first <= i <= span.hold_last)
+            if seen:
+                got += 1
+                delays.append(seen[0] - span.first_frame)
+        expected = {s.text for s in spans}
+        wrong = sum(len(r - expected) for r in reads_at)
+        hold_frames = sum(s.hold_last - s.hold_first + 1 for s in spans)
+        delay = f"{_median(delays):.0f} / {max(delays)}" if delays else "-"
+        lines.append(f"| {name} | {got}/{len(spans)} | {delay} | {held}/{hold_frames} | {wrong} |")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--count", type=int, default=560, help="still frames (both sizes)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--people", type=int, default=8, help="people in the video part")
+    args = p.parse_args(argv)
+    cv2.setNumThreads(max(1, cv2.getNumThreads()))
+    available = available_backends()
+    decoders: dict[str, Decoder] = {
+        name: (lambda img, n=name: decode_frame(img, n)) for name in available
+    }
+    decoders["cascade"] = Cascade(fallback_after=15)
+    missing = [b for b in BACKENDS if b not in available]
+    start = time.perf_counter()
+    tallies, totals, categories = run_frames(decoders, args.count, args.seed)
+    print(
+        f"### Still frames: {args.count} frames, seed {args.seed}, "
+        f"sizes {', '.join(f'{w}x{h}' for w, h in SIZES)}\n"
+    )
+    if missing:
+        print(f"Not available on this machine: {', '.join(missing)}.\n")
+    print(f"`cascade` = the default decoder: zxing, fallback {DEFAULT_FALLBACK}.\n")
+    print("\n".join(frames_table(tallies, totals)))
+    print()
+    print("\n".join(rescue_lines(tallies, categories)))
+    print()
+    video_decoders: dict[str, Decoder] = {"zxing": decoders["zxing"]}
+    for other in available:
+        if other != "zxing":
+            video_decoders[f"cascade, fallback {other}"] = Cascade(fallback=other)
+    for size in SIZES:
+        print("\n".join(run_video(video_decoders, args.people, args.seed, size)))
+        print()
+    print(f"Bench time: {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
