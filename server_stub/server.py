@@ -51,7 +51,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk.core import cbor, cose
-from kiosk.core.entry import Entry, entry_from_wire
+from kiosk.core.entry import Entry, canonical_json, entry_from_wire
 from kiosk.core.errors import KioskError
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.issuer import Issuer, IssuerError
@@ -197,14 +197,14 @@ class BatchHandler:
                 f"sent_at_ms is {(batch['sent_at_ms'] - now_ms) / 1000:+.0f} s from server time, "
                 f"outside the +-{self.settings.replay_window_s:.0f} s window",
             )
-        entries, wires = self._entries(batch["entries"], kiosk_id)
+        entries, bodies = self._entries(batch["entries"], kiosk_id)
         try:
             stored, new = self.store.store_batch(
                 kiosk_id=kiosk_id,
                 batch_id=batch_id,
                 body_sha256=digest,
                 entries=entries,
-                wires=wires,
+                bodies=bodies,
                 now_ms=now_ms,
             )
         except ConflictError as exc:
@@ -261,17 +261,24 @@ class BatchHandler:
 
     @staticmethod
     def _entries(raw: list[Any], kiosk_id: str) -> tuple[list[Entry], list[str]]:
+        """Read every entry strictly and recompute its hash; returns the entries and the
+        canonical body text each hash covers (what the database keeps)."""
         entries: list[Entry] = []
-        wires: list[str] = []
+        bodies: list[str] = []
         ids: set[str] = set()
         for i, item in enumerate(raw):
             try:
                 entry = entry_from_wire(item)
+                wire = entry.to_wire()
+                del wire["prev_hash"], wire["hash"]
+                body = canonical_json(wire)
             except ValueError as exc:
                 raise Rejected(422, "SCHEMA", f"entry {i}: {exc}") from None
             if entry.kiosk_id != kiosk_id:
                 raise Rejected(422, "SCHEMA", f"entry {i}: kiosk_id is not the sender's")
-            if not entry.hash_ok:
+            # the hash formula of kiosk.core.entry.chain_hash, keeping the text it covers
+            computed = hashlib.sha256((entry.prev_hash + body).encode("utf-8")).hexdigest()
+            if computed != entry.hash:
                 raise Rejected(
                     422, "BAD_HASH", f"entry {i} (seq {entry.seq}): hash does not match its fields"
                 )
@@ -279,7 +286,7 @@ class BatchHandler:
                 raise Rejected(422, "SCHEMA", f"entry {i}: id {entry.id} appears twice")
             ids.add(entry.id)
             entries.append(entry)
-            wires.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+            bodies.append(body)
         by_seq = sorted(entries, key=lambda e: e.seq)
         for before, after in itertools.pairwise(by_seq):
             if after.seq == before.seq:
@@ -288,7 +295,7 @@ class BatchHandler:
                 raise Rejected(
                     422, "BAD_CHAIN", f"seq {after.seq} does not link to seq {before.seq}"
                 )
-        return entries, wires
+        return entries, bodies
 
 
 # --- faults -------------------------------------------------------------------

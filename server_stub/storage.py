@@ -5,8 +5,11 @@ transaction: its entries and the batch row holding the answer that was
 given.  A server killed mid-batch therefore holds all of the batch or none
 of it, and a kiosk retrying the same batch gets the same answer back.
 
-Entries are keyed by their id: an entry sent twice (a retried batch, or a
-new batch overlapping an old one after a kiosk restart) is stored once.
+An entry is kept as its columns plus ``body``: the canonical JSON its hash
+was computed over (every wire field but ``prev_hash`` and ``hash``), so
+anyone can recompute the hash from the row.  Entries are keyed by their
+id: an entry sent twice (a retried batch, or a new batch overlapping an old
+one after a kiosk restart) is stored once.
 
 One connection shared by the server's worker threads behind a lock: the
 server writes one batch at a time anyway, and SQLite allows one writer.
@@ -50,7 +53,7 @@ CREATE TABLE IF NOT EXISTS entries (
     hash            TEXT NOT NULL,
     batch_id        TEXT NOT NULL,
     received_ms     INTEGER NOT NULL,
-    wire            TEXT NOT NULL
+    body            TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_kiosk_seq ON entries (kiosk_id, seq);
 """
@@ -169,7 +172,7 @@ class ServerStore:
         batch_id: str,
         body_sha256: str,
         entries: Sequence[Entry],
-        wires: Sequence[str],
+        bodies: Sequence[str],
         now_ms: int,
     ) -> tuple[StoredBatch, bool]:
         """Store a batch and its new entries in one transaction.
@@ -186,36 +189,25 @@ class ServerStore:
                 if seen is not None:
                     self._db.execute("ROLLBACK")
                     return seen, False
-                stored = 0
-                for entry, wire in zip(entries, wires, strict=True):
-                    cur = self._db.execute(
-                        "INSERT OR IGNORE INTO entries (id, kiosk_id, seq, at_ms, kind, verdict,"
-                        " prev_hash, hash, batch_id, received_ms, wire)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            entry.id,
-                            entry.kiosk_id,
-                            entry.seq,
-                            entry.at_ms,
-                            entry.kind.value,
-                            entry.verdict,
-                            entry.prev_hash,
-                            entry.hash,
-                            batch_id,
-                            now_ms,
-                            wire,
-                        ),
-                    )
-                    if cur.rowcount == 1:
-                        stored += 1
-                        continue
-                    row = self._db.execute(
-                        "SELECT hash, kiosk_id FROM entries WHERE id = ?", (entry.id,)
-                    ).fetchone()
-                    if row is not None and (row[0] != entry.hash or row[1] != entry.kiosk_id):
+                held = self._held(entries)
+                for entry in entries:
+                    seen_entry = held.get(entry.id)
+                    if seen_entry is not None and seen_entry != (entry.hash, entry.kiosk_id):
                         raise ConflictError(
                             f"entry {entry.id} is already stored with different contents"
                         )
+                new = [
+                    (e.id, e.kiosk_id, e.seq, e.at_ms, e.kind.value, e.verdict, e.prev_hash,
+                     e.hash, batch_id, now_ms, body)
+                    for e, body in zip(entries, bodies, strict=True)
+                    if e.id not in held
+                ]  # fmt: skip
+                self._db.executemany(
+                    "INSERT INTO entries (id, kiosk_id, seq, at_ms, kind, verdict, prev_hash,"
+                    " hash, batch_id, received_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    new,
+                )
+                stored = len(new)
                 response = {
                     "batch_id": batch_id,
                     "accepted": [e.id for e in entries],
@@ -233,6 +225,20 @@ class ServerStore:
                 self._db.execute("ROLLBACK")
                 raise
         return StoredBatch(kiosk_id, body_sha256, response), True
+
+    def _held(self, entries: Sequence[Entry]) -> dict[str, tuple[str, str]]:
+        """Entries among these already stored: id -> (hash, kiosk_id)."""
+        held: dict[str, tuple[str, str]] = {}
+        ids = [e.id for e in entries]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._db.execute(
+                f"SELECT id, hash, kiosk_id FROM entries WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            ):
+                held[row[0]] = (row[1], row[2])
+        return held
 
     # --- reading ----------------------------------------------------------
 
@@ -256,10 +262,11 @@ class ServerStore:
     def recent(self, kiosk_id: str, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT wire FROM entries WHERE kiosk_id = ? ORDER BY seq DESC LIMIT ?",
+                "SELECT body, prev_hash, hash FROM entries WHERE kiosk_id = ?"
+                " ORDER BY seq DESC LIMIT ?",
                 (kiosk_id, limit),
             ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [{**json.loads(r[0]), "prev_hash": r[1], "hash": r[2]} for r in rows]
 
     def stats(self) -> list[KioskStats]:
         with self._lock:
