@@ -87,3 +87,17 @@ def test_nothing_to_scan_is_a_usage_error(site: tuple[Path, Issuer]) -> None:
     result = kiosk("scan", "--config", str(config))
     assert result.returncode == 2
     assert "nothing to scan" in result.stderr
+
+
+def test_escape_sequences_in_a_name_never_reach_the_terminal(site: tuple[Path, Issuer]) -> None:
+    config, issuer = site
+    now = int(time.time())
+    name = "\x1b[2J\x1b[31mEvil\u202e *gnaw\x07"
+    text = issuer.mint(name=name, now=now - 30, **good_certificates(now))
+    human = kiosk("scan", "--config", str(config), "--text", text)
+    assert human.returncode == 0
+    assert "\x1b" not in human.stdout and "\u202e" not in human.stdout and "\x07" not in human.stdout
+    assert "[2J[31mEvil *gnaw" in human.stdout
+    row = json.loads(kiosk("scan", "--config", str(config), "--json", "--text", text).stdout)
+    assert row["verdict"] == "ALLOW"
+    assert row["name"] == "[2J[31mEvil *gnaw"
