@@ -55,6 +55,12 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen[str], str]:
     return proc, line.split()[-1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def build_batches(
     kiosk_id: str, key: Ed25519PrivateKey, entries: int, size: int
 ) -> list[tuple[str, bytes, str]]:
@@ -121,12 +127,14 @@ def main() -> int:
                             errors.append(f"{r.status_code} {r.text[:200]}")
 
             threads = [threading.Thread(target=send, args=(lane,)) for lane in lanes]
+            cpu_before = cpu_seconds(proc.pid)
             start = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             elapsed = time.perf_counter() - start
+            server_cpu = cpu_seconds(proc.pid) - cpu_before
             stats = requests.get(f"{url}/v1/stats?recent=0", timeout=30).json()
         finally:
             proc.terminate()
@@ -139,6 +147,9 @@ def main() -> int:
           f"({body_bytes / 1e6:.1f} MB), {args.clients} clients")  # fmt: skip
     print(f"  {elapsed:.2f} s -> {rate:,.0f} entries/s ({len(batches) / elapsed:.1f} batches/s); "
           f"server holds {stats['entries']}")  # fmt: skip
+    load = os.getloadavg()[0]
+    print(f"  server CPU {server_cpu:.2f} s -> {args.entries / server_cpu:,.0f} entries per "
+          f"CPU-second; load average {load:.2f} on {os.cpu_count()} cores")  # fmt: skip
     print(f"  target >= {TARGET:,} entries/s: {'met' if rate >= TARGET else 'NOT met'}")
     return 0 if stats["entries"] == args.entries else 1
 

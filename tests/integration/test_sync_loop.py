@@ -94,7 +94,7 @@ def test_scanning_keeps_its_rate_while_the_server_hangs(rig: tuple) -> None:  # 
         return n / seconds
 
     baseline = write_rate(1.0)
-    set_faults(server.url, "delay:1@5")  # every request hangs beyond the 0.5 s timeout
+    set_faults(server.url, "delay:1@2")  # every request hangs beyond the 0.5 s timeout
     loop = SyncLoop(client).start()
     try:
         status_times: list[float] = []
