@@ -31,6 +31,7 @@ import email.utils
 import hashlib
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -96,10 +97,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
             moment = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
-        if moment is None:
-            return None
         seconds = moment.timestamp() - now
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds):
         return None
     return max(0.0, seconds)
 
