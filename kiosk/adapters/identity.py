@@ -78,6 +78,11 @@ def load_or_create_identity(path: Path) -> Ed25519PrivateKey:
             os.link(tmp, path)
         finally:
             os.unlink(tmp)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     except FileExistsError:
         return load_identity(path)
     except OSError as exc:
