@@ -48,7 +48,7 @@ POLL_SECONDS = 1.0
 """How often the status is asked for, in case an event from the port is lost."""
 
 _GUARD_ACTIONS = frozenset({"approve", "deny", "temperature", "mask"})
-_MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {"pause", "sync", "log", "help"}
+_MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {"pause", "sync", "log", "help", "quit"}
 
 
 def _local_zone() -> dt.tzinfo:
@@ -104,18 +104,24 @@ class KioskApp(App[None]):
     # --- layout -------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
+        # The app keeps its widgets: messages keep coming while a dialog or the
+        # log view is on top, and ``App.query_one`` searches only the top screen.
+        self._status_bar = StatusBar(id="status")
+        self._verdict = VerdictPanel(tz=self._tz, id="verdict")
+        self._certificates = TextLines(id="certificates")
+        self._reasons = TextLines(id="reasons")
+        self._reasons_box = VerticalScroll(self._reasons, id="reasons-box", can_focus=False)
+        self._counters = TextLines(id="counters")
+        self._recent = RecentEntries(tz=self._tz, id="recent")
+        self._scanner = ScanInput(
+            placeholder="scanner ready: scan a code, or type it and press Enter"
+        )
+        yield self._status_bar
         with Container(id="body"):
-            with Vertical(id="main"):
-                yield VerdictPanel(tz=self._tz, id="verdict")
-                yield TextLines(id="certificates")
-                with VerticalScroll(id="reasons-box", can_focus=False):
-                    yield TextLines(id="reasons")
-            with Vertical(id="side"):
-                yield TextLines(id="counters")
-                yield RecentEntries(tz=self._tz, id="recent")
-        yield ScanInput(placeholder="scanner ready: scan a code, or type it and press Enter")
-        yield Footer()
+            yield Vertical(self._verdict, self._certificates, self._reasons_box, id="main")
+            yield Vertical(self._counters, self._recent, id="side")
+        yield self._scanner
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show_status(self.status)
@@ -181,10 +187,10 @@ class KioskApp(App[None]):
         decision = event.decision
         previous = self.current
         self.current = event
-        self.query_one(VerdictPanel).show(decision, message.note)
-        self.query_one("#certificates", TextLines).show_lines(lines.certificate_lines(decision))
-        self.query_one("#reasons", TextLines).show_lines(lines.reason_lines(decision))
-        self.query_one("#reasons-box", VerticalScroll).scroll_home(animate=False)
+        self._verdict.show(decision, message.note)
+        self._certificates.show_lines(lines.certificate_lines(decision))
+        self._reasons.show_lines(lines.reason_lines(decision))
+        self._reasons_box.scroll_home(animate=False)
         repeated = (
             previous is not None
             and previous.entry_id == event.entry_id
@@ -205,11 +211,11 @@ class KioskApp(App[None]):
 
     def _show_status(self, status: KioskStatus) -> None:
         self.status = status
-        self.query_one(StatusBar).show_status(status, self._clock(), self._tz)
-        self.query_one("#counters", TextLines).show_lines([lines.counters_text(status.counters)])
+        self._status_bar.show_status(status, self._clock(), self._tz)
+        self._counters.show_lines([lines.counters_text(status.counters)])
 
     def on_recent_loaded(self, message: RecentLoaded) -> None:
-        self.query_one(RecentEntries).show_rows(message.rows)
+        self._recent.show_rows(message.rows)
 
     def on_action_failed(self, message: ActionFailed) -> None:
         text = clean_text(message.text, lines.MAX_MESSAGE_LEN)
@@ -225,13 +231,13 @@ class KioskApp(App[None]):
         """Keys that belong to a code go to the scanner line, before the bindings see them."""
         if len(self.screen_stack) > 1:
             return
-        if self.query_one(ScanInput).take_key(event.key, event.character):
+        if self._scanner.take_key(event.key, event.character):
             event.stop()
             event.prevent_default()
 
     def on_paste(self, event: events.Paste) -> None:
         if len(self.screen_stack) == 1:
-            self.query_one(ScanInput).take_paste(event.text)
+            self._scanner.take_paste(event.text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Guard keys apply to the entry on screen; they are hidden when they cannot."""
@@ -334,5 +340,5 @@ class KioskApp(App[None]):
     @property
     def verdict_text(self) -> Text:
         """What the verdict panel shows now, at its current size (for tests and logs)."""
-        panel = self.query_one(VerdictPanel)
+        panel = self._verdict
         return panel.text(panel.content_size.width, panel.content_size.height)

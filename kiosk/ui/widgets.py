@@ -149,6 +149,26 @@ MAX_SCAN_LENGTH = limits.MAX_QR_TEXT + 1
 """Characters kept from one scan: one more than the core accepts, so it can say 'too long'."""
 
 
+def scan_key(buffer: str, key: str, character: str | None) -> tuple[str, str | None] | None:
+    """One key on the scanner line: ``(new buffer, finished line or None)``, or None if not ours.
+
+    Enter finishes a non-empty line; backspace and escape edit it; a code
+    character is added (up to ``MAX_SCAN_LENGTH``).  A space or an ``M`` on an
+    empty line, and every other key, are left to the bindings.
+    """
+    if key == "enter" and buffer:
+        return "", buffer
+    if key == "backspace" and buffer:
+        return buffer[:-1], None
+    if key == "escape" and buffer:
+        return "", None
+    if character is None or character not in CODE_CHARACTERS:
+        return None
+    if not buffer and character in " M":
+        return None
+    return (buffer + character)[:MAX_SCAN_LENGTH], None
+
+
 class ScanInput(Input):
     """The line a keyboard-wedge scanner (or the guard) types a code into.
 
@@ -169,23 +189,15 @@ class ScanInput(Input):
 
     def take_key(self, key: str, character: str | None) -> bool:
         """Handle a key if it belongs to the scanner line; False leaves it to the bindings."""
-        buffer = self.value
-        if key == "enter" and buffer:
-            self.post_message(self.Scanned(buffer))
-            self._set_buffer("")
-            return True
-        if key == "backspace" and buffer:
-            self._set_buffer(buffer[:-1])
-            return True
-        if key == "escape" and buffer:
-            self._set_buffer("")
-            return True
-        if character is None or character not in CODE_CHARACTERS:
+        taken = scan_key(self.value, key, character)
+        if taken is None:
             return False
-        if not buffer and character in " M":
-            return False
-        if len(buffer) < MAX_SCAN_LENGTH:
-            self._set_buffer(buffer + character)
+        buffer, line = taken
+        if line is not None:
+            self.post_message(self.Scanned(line))
+        if buffer != self.value:
+            self.value = buffer
+            self.cursor_position = len(buffer)
         return True
 
     def take_paste(self, text: str) -> None:
@@ -193,7 +205,3 @@ class ScanInput(Input):
         for line in text.splitlines():
             if line.strip():
                 self.post_message(self.Scanned(line[:MAX_SCAN_LENGTH]))
-
-    def _set_buffer(self, buffer: str) -> None:
-        self.value = buffer
-        self.cursor_position = len(buffer)
