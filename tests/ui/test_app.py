@@ -369,6 +369,23 @@ def test_status_is_polled_when_no_event_comes() -> None:
     drive(app, script)
 
 
+def test_events_while_the_log_view_is_open_update_the_main_screen() -> None:
+    app, port = make_app()
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("l")
+        await settle(pilot)
+        await deliver(pilot, port, StatusEvent(samples.status(online=False)))
+        await deliver(pilot, port, samples.event(samples.deny()))
+        assert isinstance(app.screen, LogScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "OFFLINE" in app.query_one(StatusBar).plain
+        assert panel(app).has_class("-deny")
+
+    drive(app, script)
+
+
 def test_pause_and_sync_keys_call_the_port() -> None:
     app, port = make_app()
 
@@ -394,7 +411,7 @@ def test_pause_and_sync_keys_call_the_port() -> None:
 
 def test_wedge_scanner_line_goes_to_submit_text() -> None:
     app, port = make_app()
-    code = "HCK1:6BF+70 790T9WJWG.FKY*4GO0.O1CV2 O5 N2FBBRW1*70HS8WY04AC*WIFN0"
+    code = "HCK1:6BF+70 79$%*T9WJWG.FKY/4GO0-Z"
 
     async def script(pilot: Pilot[None]) -> None:
         await type_text(pilot, code[:12])
