@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from kiosk.adapters.config import CameraConfig
+from kiosk.core.backoff import backoff_delay
 
 # OpenCV and FFmpeg print their own warnings for a missing camera or a file
 # that is not a video; this module reports those itself, in one line.  FFmpeg
@@ -310,11 +311,6 @@ class Capture(Protocol):
     def read(self) -> tuple[bool, Any]: ...
 
     def release(self) -> None: ...
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Seconds to wait before reopening after ``attempt`` failures in a row (1, 2, 3...)."""
-    return min(cap, base * (2.0 ** max(0, attempt - 1)))
 
 
 class LatestFrameGrabber:

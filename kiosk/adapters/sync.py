@@ -54,6 +54,7 @@ from kiosk.adapters.list_files import (
     write_atomic,
 )
 from kiosk.adapters.store import EntryStore
+from kiosk.core.backoff import backoff_delay
 from kiosk.core.clock import clock_reasons
 from kiosk.core.errors import ListError, ReasonCode
 from kiosk.core.policy import Policy, PolicyError
@@ -74,15 +75,6 @@ OnLists = Callable[[TrustList | None, RevocationList | None, Policy | None], Non
 
 
 # --- pure helpers ---------------------------------------------------------------
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rand: float) -> float:
-    """Seconds to wait before retry number ``attempt`` (1, 2, ...): full jitter.
-
-    ``rand`` is a number in [0, 1); the delay is ``rand * min(cap, base * 2**(attempt-1))``.
-    """
-    exponent = min(max(attempt, 1) - 1, 62)
-    return max(0.0, min(1.0, rand)) * min(cap, base * 2.0**exponent)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -20,11 +20,11 @@ from kiosk.adapters.camera import (
     SourceError,
     VideoFileSource,
     WedgeSource,
-    backoff_delay,
     camera_index,
     open_source,
 )
 from kiosk.adapters.config import CameraConfig
+from kiosk.core.backoff import backoff_delay
 from kiosk.footage import Person, sample_texts, write_frames, write_video
 
 SMALL = (320, 240)

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.adapters.sync import backoff_delay, parse_http_date, parse_retry_after
+from kiosk.adapters.sync import parse_http_date, parse_retry_after
+from kiosk.core.backoff import backoff_delay
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:
