@@ -484,11 +484,12 @@ def test_help_opens_and_closes() -> None:
     drive(app, script)
 
 
-def test_q_quits() -> None:
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+def test_quit_keys(key: str) -> None:
     app, _ = make_app()
 
     async def script(pilot: Pilot[None]) -> None:
-        await pilot.press("q")
+        await pilot.press(key)
         await pilot.pause()
 
     drive(app, script)
