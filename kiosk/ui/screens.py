@@ -14,7 +14,8 @@ the log is shown as plain ``Text``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+import math
+from typing import ClassVar, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -35,31 +36,31 @@ MAX_REASON_LENGTH = 200
 REASON_REQUIRED = "A reason is required: type why, then press Enter (Esc cancels)."
 NOT_A_NUMBER = "Type the reading in °C as a number, e.g. 36.6 (Esc cancels)."
 
+_T = TypeVar("_T")
 
-class ReasonDialog(ModalScreen[str]):
-    """Approve or deny the entry under review; dismisses with the reason typed."""
+
+class PromptDialog(ModalScreen[_T]):
+    """One line to type, checked on Enter: dismisses with the value, or says what is wrong.
+
+    Subclasses give the words and ``parse``; Esc cancels without a value.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Cancel")]
+    REFUSED = ""
+    """Shown in the dialog when ``parse`` refuses what was typed."""
 
-    def __init__(self, verdict: Verdict, who: str) -> None:
+    def __init__(self, title: Text, label: str, placeholder: str, max_length: int) -> None:
         super().__init__(classes="dialog")
-        self.verdict = verdict
-        self.who = who
+        self.title_text = title
+        self.label = label
+        self.placeholder = placeholder
+        self.max_length = max_length
 
     def compose(self) -> ComposeResult:
-        verb = "Approve" if self.verdict is Verdict.ALLOW else "Deny"
-        style = lines.VERDICT_STYLE[self.verdict]
-        title = Text.assemble(
-            (f"{lines.SYMBOL[self.verdict]} {verb} entry: ", style), (self.who, "bold")
-        )
         with Vertical(id="dialog"):
-            yield Static(title, id="dialog-title")
-            yield Static(Text("Reason (required, it is logged):"))
-            yield Input(
-                placeholder="why",
-                max_length=MAX_REASON_LENGTH,
-                id="reason",
-            )
+            yield Static(self.title_text, id="dialog-title")
+            yield Static(Text(self.label))
+            yield Input(placeholder=self.placeholder, max_length=self.max_length)
             yield Static(Text(""), id="dialog-error")
             yield Static(Text("Enter confirms · Esc cancels", style=lines.DIM_STYLE))
 
@@ -68,14 +69,35 @@ class ReasonDialog(ModalScreen[str]):
         field.cursor_blink = False
         field.focus()
 
+    def parse(self, text: str) -> _T | None:
+        raise NotImplementedError
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        reason = event.value.strip()
-        if not reason:
-            self.query_one("#dialog-error", Static).update(Text(REASON_REQUIRED))
+        value = self.parse(event.value)
+        if value is None:
+            self.query_one("#dialog-error", Static).update(Text(self.REFUSED))
             self.add_class("-invalid")
             return
-        self.dismiss(reason)
+        self.dismiss(value)
+
+
+class ReasonDialog(PromptDialog[str]):
+    """Approve or deny the entry under review; dismisses with the reason typed."""
+
+    REFUSED = REASON_REQUIRED
+
+    def __init__(self, verdict: Verdict, who: str) -> None:
+        verb = "Approve" if verdict is Verdict.ALLOW else "Deny"
+        title = Text.assemble(
+            (f"{lines.SYMBOL[verdict]} {verb} entry: ", lines.VERDICT_STYLE[verdict]),
+            (who, "bold"),
+        )
+        super().__init__(title, "Reason (required, it is logged):", "why", MAX_REASON_LENGTH)
+        self.verdict = verdict
+
+    def parse(self, text: str) -> str | None:
+        return text.strip() or None
 
 
 def parse_celsius(text: str) -> float | None:
@@ -84,39 +106,20 @@ def parse_celsius(text: str) -> float | None:
         value = float(text.strip().replace(",", "."))
     except ValueError:
         return None
-    return value if value == value and abs(value) != float("inf") else None
+    return value if math.isfinite(value) else None
 
 
-class TemperatureDialog(ModalScreen[float]):
+class TemperatureDialog(PromptDialog[float]):
     """The temperature measured at the door, in °C; dismisses with the number."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Cancel")]
+    REFUSED = NOT_A_NUMBER
 
     def __init__(self, who: str) -> None:
-        super().__init__(classes="dialog")
-        self.who = who
+        title = Text.assemble("Temperature of ", (who, "bold"))
+        super().__init__(title, "Reading in °C:", "36.6", 8)
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text.assemble("Temperature of ", (self.who, "bold")), id="dialog-title")
-            yield Static(Text("Reading in °C:"))
-            yield Input(placeholder="36.6", max_length=8, id="temperature")
-            yield Static(Text(""), id="dialog-error")
-            yield Static(Text("Enter confirms · Esc cancels", style=lines.DIM_STYLE))
-
-    def on_mount(self) -> None:
-        field = self.query_one(Input)
-        field.cursor_blink = False
-        field.focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = parse_celsius(event.value)
-        if value is None:
-            self.query_one("#dialog-error", Static).update(Text(NOT_A_NUMBER))
-            self.add_class("-invalid")
-            return
-        self.dismiss(value)
+    def parse(self, text: str) -> float | None:
+        return parse_celsius(text)
 
 
 class LogScreen(Screen[None]):
