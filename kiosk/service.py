@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 MAX_REMEMBERED = 500
 """Decisions kept in memory for guard actions (the log keeps them all)."""
 
+PURGE_EVERY_S = 3600.0
+"""How often acknowledged entries past the retention period are purged."""
+
 
 def replay_rules(config: KioskConfig) -> ReplayRules:
     s = config.scan
@@ -261,8 +264,21 @@ class KioskService:
         self._publish(DecisionEvent(entry_id, decision, recorded, item.source, item.frame_time_s))
 
     def _status_worker(self) -> None:
+        last_purge = -PURGE_EVERY_S
         while not self._stop.wait(1.0):
+            if time.monotonic() - last_purge >= PURGE_EVERY_S:
+                last_purge = time.monotonic()
+                self.purge()
             self._publish(StatusEvent(self.status()))
+
+    def purge(self) -> int:
+        """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones."""
+        cutoff_ms = int((self._clock() - self.config.sync.retention_days * 86400) * 1000)
+        try:
+            return self.store.purge_synced(cutoff_ms)
+        except Exception:
+            log.exception("purging old entries failed; they are kept")
+            return 0
 
     # --- events -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ import pytest
 from kiosk.adapters.config import load_config
 from kiosk.adapters.store import EntryStore
 from kiosk.core.model import Verdict
+from kiosk.core.pipeline import scan
 from kiosk.port import ActionError, DecisionEvent, KioskEvent
 from kiosk.service import KioskService
 from server_stub.issuer import Issuer, good_certificates
@@ -26,7 +27,9 @@ class TextFrame:
 
 def _config(tmp_path: Path):
     path = tmp_path / "kiosk.toml"
-    path.write_text('kiosk_id = "gate-test"\ndata_dir = "var"\n[trust]\nroot_key = "root.pub.pem"\n[sync]\nenabled = false\n')
+    path.write_text(
+        'kiosk_id = "gate-test"\ndata_dir = "var"\n[trust]\nroot_key = "root.pub.pem"\n[sync]\nenabled = false\n'
+    )
     return load_config(path)
 
 
@@ -35,7 +38,15 @@ def _service(tmp_path: Path, issuer: Issuer, frames, **kw) -> tuple[KioskService
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
     events: list[KioskEvent] = []
-    service = KioskService(config, context_for(issuer), store, frames=frames, source_name="test", clock=lambda: float(NOW), **kw)
+    service = KioskService(
+        config,
+        context_for(issuer),
+        store,
+        frames=frames,
+        source_name="test",
+        clock=lambda: float(NOW),
+        **kw,
+    )
     service.subscribe(events.append)
     return service, events
 
@@ -44,8 +55,12 @@ def test_each_person_is_one_logged_decision(tmp_path: Path, issuer: Issuer) -> N
     good = good_certificates(NOW)
     a = issuer.mint(name="Wang *ming", now=NOW - 60, **good)
     b = issuer.mint(name="Chen *gang", now=NOW - 60, colour="R", **good)
-    frames = [TextFrame(a, i / 30, i) for i in range(60)] + [TextFrame(b, 4 + i / 30, 200 + i) for i in range(60)]
-    frames += [TextFrame(a, 10 + i / 30, 400 + i) for i in range(30)]  # the first code again: a screenshot
+    frames = [TextFrame(a, i / 30, i) for i in range(60)] + [
+        TextFrame(b, 4 + i / 30, 200 + i) for i in range(60)
+    ]
+    frames += [
+        TextFrame(a, 10 + i / 30, 400 + i) for i in range(30)
+    ]  # the first code again: a screenshot
     service, events = _service(tmp_path, issuer, frames)
     service.start()
     assert service.wait_source_done(timeout=20)
@@ -73,9 +88,25 @@ def test_guard_actions_are_logged(tmp_path: Path, issuer: Issuer) -> None:
         service.override(event.entry_id, Verdict.ALLOW, "   ")
     hot = service.observe(event.entry_id, temperature_c=38.0)
     assert hot.verdict is Verdict.DENY and "TEMPERATURE_HIGH" in hot.reason_codes
-    approved = service.override(event.entry_id, Verdict.ALLOW, "yellow code checked with the health office")
+    approved = service.override(
+        event.entry_id, Verdict.ALLOW, "yellow code checked with the health office"
+    )
     assert approved.verdict is Verdict.ALLOW
     service.stop()
     kinds = [r.kind for r in service.recent(10)]
     assert sorted(kinds) == ["observation", "override", "scan"]
     assert service.status().counters.entries >= 1
+
+
+def test_purge_keeps_unsent_and_recent_entries(tmp_path: Path, issuer: Issuer) -> None:
+    service, _ = _service(tmp_path, issuer, None)
+    store = service.store
+    old = NOW - 40 * 86400
+    text = issuer.mint(name="Old *one", now=NOW - 60, **good_certificates(NOW))
+    decision = scan(text, context_for(issuer), NOW)
+    sent = [store.record_decision(decision, at_ms=(old + i) * 1000) for i in range(3)]
+    store.mark_sent([e.id for e in sent[:2]], batch_id="b1", acked_at_ms=old * 1000)
+    store.record_decision(decision, at_ms=NOW * 1000)
+    assert service.purge() == 2
+    assert store.backlog() == 2
+    assert store.verify_chain().ok
