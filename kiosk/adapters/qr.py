@@ -8,10 +8,13 @@ code), but a decoder's odd output never raises out of here.
 
 Backends, measured in ``BENCHMARKS.md``:
 
-- ``zxing`` (zxing-cpp, a wheel with its native library inside): the default.
+- ``zxing`` (zxing-cpp, a wheel with its native library inside).
   QR only (reading every format is ten times slower), with the library's own
   defaults kept: ``try_invert`` reads dark-mode screens, ``try_downscale``
   reads close-ups.
+- ``zxing-rescue`` (the default): ``zxing``, and when the library reports a
+  symbol it found but could not read, that region is read again upscaled and
+  sharpened.  Frames without a symbol cost the same as plain ``zxing``.
 - ``zbar`` (pyzbar, optional extra ``zbar``, needs the system's libzbar0): it
   does not read inverted codes, so a frame it finds nothing in is inverted and
   read again.
@@ -33,8 +36,13 @@ from typing import Any
 
 import numpy as np
 
-BACKENDS = ("zxing", "zbar", "opencv")
+BACKENDS = ("zxing", "zxing-rescue", "zbar", "opencv")
 """Every decoder backend this module knows, available or not."""
+
+DEFAULT_PRIMARY = "zxing-rescue"
+"""The cascade's primary stage: zxing-cpp, plus a second look at symbols it found but
+could not read.  Measured (BENCHMARKS.md, "QR decoders"): it reads frames plain
+zxing-cpp misses (blur, small codes, glare) and costs nothing on empty frames."""
 
 DEFAULT_FALLBACK: str | None = None
 """The cascade's fallback backend.  None, as measured (BENCHMARKS.md, "QR decoders"):
@@ -104,23 +112,68 @@ def _points(points: Any) -> tuple[tuple[int, int], ...]:
 # --- zxing-cpp -------------------------------------------------------------------------
 
 
-def _zxing_reader() -> Reader:
+RESCUE_MARGIN = 0.6
+"""Margin around a detected-but-unread symbol, as a share of its size, for the rescue crop."""
+
+
+def _crop(grey: np.ndarray, corners: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, int, int]:
+    """The part of the frame around a symbol's corners, with a margin; and its offset."""
+    xs = [x for x, _ in corners]
+    ys = [y for _, y in corners]
+    side = max(max(xs) - min(xs), max(ys) - min(ys))
+    margin = int(side * RESCUE_MARGIN) + 8
+    h, w = grey.shape[:2]
+    x0, y0 = max(0, min(xs) - margin), max(0, min(ys) - margin)
+    x1, y1 = min(w, max(xs) + margin), min(h, max(ys) + margin)
+    return grey[y0:y1, x0:x1], x0, y0
+
+
+def _rescue_views(crop: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """Enhanced copies of a crop to read again, each with its scale back to the crop."""
+    import cv2
+
+    sharp = cv2.addWeighted(crop, 2.0, cv2.GaussianBlur(crop, (0, 0), 2.0), -1.0, 0)
+    return [
+        (cv2.resize(crop, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), 2.0),
+        (sharp, 1.0),
+        (cv2.resize(sharp, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC), 2.0),
+    ]
+
+
+def _zxing_reader(*, rescue: bool = False) -> Reader:
+    """zxing-cpp, QR only.  With ``rescue``, a symbol the library found but could not
+    read (blur, a small code, glare) is cropped and read again upscaled and sharpened;
+    a frame with nothing in it costs nothing more."""
     try:
         import zxingcpp
     except ImportError as exc:
         raise BackendUnavailable(f"zxing: zxing-cpp is not installed ({exc})") from None
     qr_only = zxingcpp.BarcodeFormat.QRCode
 
+    def corners_of(barcode: Any, scale: float = 1.0, dx: int = 0, dy: int = 0) -> Any:
+        p = barcode.position
+        return _points(
+            (pt.x / scale + dx, pt.y / scale + dy)
+            for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+        )
+
     def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
         found = []
-        for barcode in zxingcpp.read_barcodes(grey, formats=qr_only):
-            if not barcode.valid:
-                continue
-            p = barcode.position
-            corners = _points(
-                (pt.x, pt.y) for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
-            )
-            found.append((_as_text(barcode.text), corners))
+        unread = []
+        for barcode in zxingcpp.read_barcodes(grey, formats=qr_only, return_errors=rescue):
+            if barcode.valid:
+                found.append((_as_text(barcode.text), corners_of(barcode)))
+            else:
+                unread.append(corners_of(barcode))
+        if found or not unread:
+            return found
+        for corners in unread:
+            crop, x0, y0 = _crop(grey, corners)
+            for view, scale in _rescue_views(crop):
+                again = [b for b in zxingcpp.read_barcodes(view, formats=qr_only) if b.valid]
+                if again:
+                    found += [(_as_text(b.text), corners_of(b, scale, x0, y0)) for b in again]
+                    break
         return found
 
     return read
@@ -185,6 +238,7 @@ def _opencv_reader() -> Reader:
 
 _FACTORIES: dict[str, Callable[[], Reader]] = {
     "zxing": _zxing_reader,
+    "zxing-rescue": lambda: _zxing_reader(rescue=True),
     "zbar": _zbar_reader,
     "opencv": _opencv_reader,
 }
@@ -247,7 +301,7 @@ class Cascade:
 
     def __init__(
         self,
-        primary: str = "zxing",
+        primary: str = DEFAULT_PRIMARY,
         fallback: str | None = DEFAULT_FALLBACK,
         *,
         fallback_after: int = 15,

@@ -62,7 +62,7 @@ def _texts_from_images(paths: list[Path], errors: list[str]) -> Iterator[tuple[s
     """(source, QR text) for every code found in the image files and folders."""
     import cv2  # local import: --text needs no OpenCV
 
-    from kiosk.adapters.qr import decode_frame
+    from kiosk.adapters.qr import DEFAULT_PRIMARY, decode_frame
 
     for path in paths:
         if not path.exists():
@@ -76,7 +76,7 @@ def _texts_from_images(paths: list[Path], errors: list[str]) -> Iterator[tuple[s
             if image is None:
                 errors.append(f"{file}: not a readable image")
                 continue
-            reads = decode_frame(image)
+            reads = decode_frame(image, DEFAULT_PRIMARY)
             if not reads:
                 print(f"kiosk scan: {file}: no QR code found", file=sys.stderr)
             for read in reads:

@@ -58,7 +58,7 @@ def test_a_folder_prints_each_code_found_with_its_file(frames: Path) -> None:
     }
     for row in rows:
         assert row["frame"] in range(6)
-        assert row["backend"] == "zxing"
+        assert row["backend"] == "zxing-rescue"
         assert len(row["corners"]) == 4  # type: ignore[arg-type]
         assert isinstance(row["ms"], float)
 
