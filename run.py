@@ -25,7 +25,7 @@ STAMP = VENV / ".installed-from"
 
 
 def ensure_env() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py itself may be started by an older Python
         sys.exit(f"run.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text() == want:

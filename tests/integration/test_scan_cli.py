@@ -96,7 +96,9 @@ def test_escape_sequences_in_a_name_never_reach_the_terminal(site: tuple[Path, I
     text = issuer.mint(name=name, now=now - 30, **good_certificates(now))
     human = kiosk("scan", "--config", str(config), "--text", text)
     assert human.returncode == 0
-    assert "\x1b" not in human.stdout and "\u202e" not in human.stdout and "\x07" not in human.stdout
+    assert (
+        "\x1b" not in human.stdout and "\u202e" not in human.stdout and "\x07" not in human.stdout
+    )
     assert "[2J[31mEvil *gnaw" in human.stdout
     row = json.loads(kiosk("scan", "--config", str(config), "--json", "--text", text).stdout)
     assert row["verdict"] == "ALLOW"

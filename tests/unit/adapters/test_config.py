@@ -24,10 +24,22 @@ def test_example_config_loads_with_paths_relative_to_the_file() -> None:
     [
         ("", "key 'kiosk_id' is missing"),
         ('kiosk_id = "a b"', "key 'kiosk_id': expected 1-64 letters"),
-        ('kiosk_id = "k"\n[trust]\nroot_key = 5', "key 'trust.root_key': expected a non-empty string, got 5"),
-        ('kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[sync]\nbatch_size = 0', "key 'sync.batch_size': expected a whole number from 1 to 10000"),
-        ('kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[server]\nurl = "ftp://x"', "key 'server.url': expected an http"),
-        ('kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[camera]\nfsp = 3', "unknown key 'camera.fsp'"),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = 5',
+            "key 'trust.root_key': expected a non-empty string, got 5",
+        ),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[sync]\nbatch_size = 0',
+            "key 'sync.batch_size': expected a whole number from 1 to 10000",
+        ),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[server]\nurl = "ftp://x"',
+            "key 'server.url': expected an http",
+        ),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[camera]\nfsp = 3',
+            "unknown key 'camera.fsp'",
+        ),
         ('kiosk_id = "k"\nscan = 3\n[trust]\nroot_key = "r.pem"', "key 'scan': expected a table"),
         ("kiosk_id = ", "not valid TOML"),
     ],
