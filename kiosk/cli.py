@@ -7,33 +7,17 @@ that names what is wrong (file, key, expected value), never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
 from kiosk.adapters.config import ConfigError
+from kiosk.subcommands import build_parser as build_parser_for
 
 COMMANDS = ("scan", "decode", "log", "sync", "keygen", "run", "demo")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kiosk", description="Checkpoint health-code kiosk.")
-    subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"kiosk.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"kiosk.commands.{name}":
-                continue
-            raise
-        module.register(subs)
-    return parser
+    return build_parser_for("kiosk", "Checkpoint health-code kiosk.", "kiosk.commands", COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

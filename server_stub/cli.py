@@ -7,9 +7,10 @@ Subcommands live in ``server_stub.commands``, one module each, with the same
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
+
+from kiosk.subcommands import build_parser as build_parser_for
 
 COMMANDS = ("issuer", "serve", "admin")
 
@@ -18,24 +19,13 @@ class StubUsageError(Exception):
     """A usage or input error: printed as one line, exit status 2."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="server-stub", description="Health-code issuer and central server stub.")
-    subs = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"server_stub.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"server_stub.commands.{name}":
-                continue
-            raise
-        module.register(subs)
-    return parser
+    return build_parser_for(
+        "server-stub",
+        "Health-code issuer and central server stub.",
+        "server_stub.commands",
+        COMMANDS,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,21 +13,8 @@ import json
 from typing import Any
 
 from kiosk.core.clock import format_instant
-from kiosk.core.model import CertificateKind, CertificateStatus, Decision, Verdict
-
-_SYMBOL = {Verdict.ALLOW: "✓", Verdict.DENY: "✗", Verdict.REVIEW: "?"}
-_CERT_LABEL = {
-    CertificateKind.VACCINATION: "Inoculation",
-    CertificateKind.NUCLEIC_ACID: "Nucleic acid",
-    CertificateKind.TRAVEL: "Travel",
-}
-_STATUS_MARK = {
-    CertificateStatus.OK: "✓",
-    CertificateStatus.FAILED: "✗",
-    CertificateStatus.MISSING: "–",
-    CertificateStatus.REVIEW: "?",
-    CertificateStatus.IGNORED: " ",
-}
+from kiosk.core.display import CERTIFICATE_LABEL, CERTIFICATE_MARK, VERDICT_SYMBOL
+from kiosk.core.model import Decision
 
 
 def decision_to_json(decision: Decision, **extra: Any) -> dict[str, Any]:
@@ -64,11 +51,11 @@ def decision_lines(decision: Decision, source: str = "") -> list[str]:
     who = decision.name if decision.credential else "(not verified)"
     colour = f"  colour {decision.colour.word}" if decision.colour else ""
     where = f"  [{source}]" if source else ""
-    lines = [f"{_SYMBOL[decision.verdict]} {decision.verdict.value:<6}  {who}{colour}{where}"]
+    verdict = decision.verdict
+    lines = [f"{VERDICT_SYMBOL[verdict]} {verdict.value:<6}  {who}{colour}{where}"]
     for cert in decision.certificates:
-        lines.append(
-            f"    {_STATUS_MARK[cert.status]} {_CERT_LABEL[cert.kind] + ':':<14}{cert.summary}"
-        )
+        label = CERTIFICATE_LABEL[cert.kind] + ":"
+        lines.append(f"    {CERTIFICATE_MARK[cert.status]} {label:<14}{cert.summary}")
     for reason in decision.reasons:
         lines.append(f"    {reason.severity.value:<6} {reason.code.value}: {reason.message}")
     return lines

@@ -191,19 +191,18 @@ def header_kid(headers: dict[Any, Any]) -> bytes | None:
     return kid
 
 
-def load_public_key_pem(pem: bytes) -> PublicKey:
-    """Load a PEM public key of a supported kind; ValueError names what is wrong."""
-    key = serialization.load_pem_public_key(pem)
+def _supported(key: object) -> PublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
         raise ValueError(f"unsupported public key type {type(key).__name__}")
     alg_of_key(key)
     return key
+
+
+def load_public_key_pem(pem: bytes) -> PublicKey:
+    """Load a PEM public key of a supported kind; ValueError names what is wrong."""
+    return _supported(serialization.load_pem_public_key(pem))
 
 
 def load_public_key_der(der: bytes) -> PublicKey:
     """Load a DER SubjectPublicKeyInfo of a supported kind; ValueError otherwise."""
-    key = serialization.load_der_public_key(der)
-    if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
-        raise ValueError(f"unsupported public key type {type(key).__name__}")
-    alg_of_key(key)
-    return key
+    return _supported(serialization.load_der_public_key(der))

@@ -22,6 +22,7 @@ import datetime as dt
 import unicodedata
 
 from kiosk.core import limits
+from kiosk.core.model import CertificateKind, CertificateStatus, Verdict
 
 ELLIPSIS = "…"
 """Appended to text that was cut to fit its maximum length."""
@@ -166,3 +167,25 @@ def short_date(day: dt.date, today: dt.date | None = None) -> str:
     if today is not None and day.year != today.year:
         text += f" {day.year}"
     return text
+
+
+# --- the words and marks every screen uses for verdicts and certificates ---
+
+VERDICT_SYMBOL = {Verdict.ALLOW: "✓", Verdict.DENY: "✗", Verdict.REVIEW: "?"}
+"""A verdict's symbol: a verdict is never told by colour alone."""
+
+CERTIFICATE_LABEL = {
+    CertificateKind.VACCINATION: "Inoculation",
+    CertificateKind.NUCLEIC_ACID: "Nucleic acid",
+    CertificateKind.TRAVEL: "Travel",
+}
+"""The certificates' names, as guards and operators read them."""
+
+CERTIFICATE_MARK = {
+    CertificateStatus.OK: "✓",
+    CertificateStatus.FAILED: "✗",
+    CertificateStatus.REVIEW: "?",
+    CertificateStatus.MISSING: "–",
+    CertificateStatus.IGNORED: "·",
+}
+"""A certificate's state as one mark in front of its line."""

@@ -19,10 +19,15 @@ from collections.abc import Iterable
 
 from rich.text import Text
 
-from kiosk.core.display import clean_text, hours_ago
+from kiosk.core.display import (
+    CERTIFICATE_LABEL,
+    CERTIFICATE_MARK,
+    VERDICT_SYMBOL,
+    clean_text,
+    hours_ago,
+)
 from kiosk.core.errors import Reason, Severity
 from kiosk.core.model import (
-    CertificateKind,
     CertificateState,
     CertificateStatus,
     Decision,
@@ -33,7 +38,7 @@ from kiosk.port import CameraStatus, ClockStatus, Counters, ListStatus, LogRow, 
 MAX_MESSAGE_LEN = 240
 """Longest reason message or note shown; the core's own messages are far shorter."""
 
-SYMBOL = {Verdict.ALLOW: "✓", Verdict.DENY: "✗", Verdict.REVIEW: "?"}
+SYMBOL = VERDICT_SYMBOL
 """The verdict's symbol: the verdict is never told by colour alone."""
 
 ADVICE = {
@@ -55,19 +60,15 @@ WARN_STYLE = "bold #f0b400"
 BAD_STYLE = "bold #ff4d4d"
 DIM_STYLE = "#9a9a9a"
 
-CERT_LABEL = {
-    CertificateKind.VACCINATION: "Inoculation",
-    CertificateKind.NUCLEIC_ACID: "Nucleic acid",
-    CertificateKind.TRAVEL: "Travel",
-}
+CERT_LABEL = CERTIFICATE_LABEL
 """Names of the certificates, as the command-line output calls them."""
 
-_CERT_MARK = {
-    CertificateStatus.OK: ("✓", OK_STYLE),
-    CertificateStatus.FAILED: ("✗", BAD_STYLE),
-    CertificateStatus.REVIEW: ("?", WARN_STYLE),
-    CertificateStatus.MISSING: ("–", DIM_STYLE),
-    CertificateStatus.IGNORED: ("·", DIM_STYLE),
+_CERT_STYLE = {
+    CertificateStatus.OK: OK_STYLE,
+    CertificateStatus.FAILED: BAD_STYLE,
+    CertificateStatus.REVIEW: WARN_STYLE,
+    CertificateStatus.MISSING: DIM_STYLE,
+    CertificateStatus.IGNORED: DIM_STYLE,
 }
 
 _SEVERITY = {
@@ -105,7 +106,7 @@ def identity_line(decision: Decision, tz: dt.tzinfo, note: str = "") -> Text:
 
 def certificate_line(cert: CertificateState) -> Text:
     """``✓ Nucleic acid: negative, sampled 31 h ago`` with the mark in its colour."""
-    mark, style = _CERT_MARK[cert.status]
+    mark, style = CERTIFICATE_MARK[cert.status], _CERT_STYLE[cert.status]
     return Text.assemble(
         (mark, style),
         " ",

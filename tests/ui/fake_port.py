@@ -40,6 +40,9 @@ class FakePort:
         decision = getattr(event, "decision", None)
         if decision is not None:
             self.decisions[event.entry_id] = decision  # type: ignore[union-attr]
+        status = getattr(event, "status", None)
+        if status is not None:
+            self.kiosk_status = status  # as the service: status() answers what it last published
 
         def deliver() -> None:
             for callback in list(self._callbacks):
