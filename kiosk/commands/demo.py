@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from kiosk.core import codec, cose
 from kiosk.core.model import AreaVisit, Colour, NucleicAcidTest, RiskLevel, TravelRecord
 from server_stub.issuer import Issuer, good_certificates, holder_id_for
+from server_stub.process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,44 +115,6 @@ def write_config(folder: Path, server_url: str) -> Path:
     return path
 
 
-class DemoServer:
-    """The server stub as a child process on 127.0.0.1."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.proc: subprocess.Popen[str] | None = None
-        self.url = ""
-
-    def start(self) -> str:
-        f = self.folder
-        command = [sys.executable, "-m", "server_stub", "serve", "--issuer-dir", str(f / "issuer")]
-        command += ["--db", str(f / "server.sqlite"), "--policy", str(f / "policy.toml")]
-        command += ["--host", "127.0.0.1", "--port", "0"]
-        self.proc = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("listening on "):
-                self.url = line.split("listening on ", 1)[1].strip()
-                return self.url
-        self.stop()
-        raise RuntimeError("the server stub did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.proc = None
-
-
 def prepare(folder: Path, *, seed: int, size: tuple[int, int]) -> tuple[list[DemoPerson], Path]:
     """Issuer, people and footage in a fresh folder; returns the people and the video."""
     from kiosk.footage import Person, write_video
@@ -192,9 +155,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir).resolve()
     print(f"demo: preparing {folder} (issuer, codes, footage)...", flush=True)
     people, video = prepare(folder, seed=args.seed, size=(960, 540))
-    server = DemoServer(folder)
+    server = ServerProcess(folder / "issuer", folder / "server.sqlite", folder / "policy.toml")
     try:
-        url = server.start()
+        url = server.start().url
         print(f"demo: central server stub listening on {url}", flush=True)
         config_path = write_config(folder, url)
         register_kiosk(folder, config_path)

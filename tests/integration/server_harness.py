@@ -10,9 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -27,6 +24,7 @@ from kiosk.adapters.identity import load_or_create_identity, public_pem
 from kiosk.core.entry import GENESIS_HASH, Entry, EntryKind, new_entry_id, seal_entry
 from kiosk.core.errors import Reason, ReasonCode, Severity
 from kiosk.core.model import Colour, Decision, Verdict
+from server_stub import process
 from server_stub.issuer import Issuer
 from server_stub.server import ServerSettings, ServerThread
 
@@ -186,74 +184,13 @@ def post_batch(
     return requests.post(f"{url}/v1/batches", data=body, headers=headers, timeout=10)
 
 
-class ServerProcess:
-    """``python -m server_stub serve --port 0 ...`` as a child process; a context manager."""
+class ServerProcess(process.ServerProcess):
+    """The server as a child process with the test policy and a database in ``tmp``."""
 
     def __init__(
         self, tmp: Path, issuer_dir: Path, *extra: str, db: Path | None = None, port: int = 0
     ) -> None:
-        self.db = db or tmp / "server.sqlite"
-        self.args = [
-            sys.executable,
-            "-m",
-            "server_stub",
-            "serve",
-            "--issuer-dir",
-            str(issuer_dir),
-            "--db",
-            str(self.db),
-            "--policy",
-            str(POLICY),
-            "--port",
-            str(port),
-            *extra,
-        ]
-        self.proc: subprocess.Popen[str] | None = None
-        self.url = ""
-        self.log: list[str] = []
-
-    def start(self, timeout: float = 20.0) -> ServerProcess:
-        self.proc = subprocess.Popen(
-            self.args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        for line in self.proc.stdout:
-            self.log.append(line)
-            if line.startswith("listening on "):
-                self.url = line.split()[-1]
-                break
-            if time.monotonic() > deadline:
-                break
-        if not self.url:
-            self.stop()
-            raise RuntimeError("server did not start:\n" + "".join(self.log))
-        threading.Thread(target=self._drain, daemon=True).start()
-        return self
-
-    def _drain(self) -> None:
-        assert self.proc is not None and self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log.append(line)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> ServerProcess:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(issuer_dir, db or tmp / "server.sqlite", POLICY, *extra, port=port)
 
 
 def server_thread(tmp: Path, issuer_dir: Path, **changes: Any) -> Iterator[ServerThread]:
