@@ -27,7 +27,6 @@ import numpy as np
 
 from kiosk.adapters.qr import (
     BACKENDS,
-    DEFAULT_FALLBACK,
     Cascade,
     QrRead,
     available_backends,
@@ -192,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if missing:
         print(f"Not available on this machine: {', '.join(missing)}.\n")
-    print(f"`cascade` = the default decoder: zxing, fallback {DEFAULT_FALLBACK}.\n")
+    default = decoders["cascade"]
+    print(f"`cascade` = the default decoder: {default.primary}, fallback {default.fallback}.\n")
     print("\n".join(frames_table(tallies, totals)))
     print()
     print("\n".join(rescue_lines(tallies, categories)))
