@@ -373,7 +373,7 @@ class KioskService:
         skew = None
         if self._sync is not None:
             s = self._sync.status()
-            sync = SyncStatus(True, s.online, s.last_success_ms, s.backlog, s.last_error)
+            sync = SyncStatus(True, s.online, s.last_success_ms, self.store.backlog(), s.last_error)
             warning, skew = s.clock_warning, s.clock_skew_s
         else:
             sync = SyncStatus(False, False, None, self.store.backlog(), "sync is off")
