@@ -188,6 +188,12 @@ def load_config(path: str | Path) -> KioskConfig:
     trust_list = t.path_value("trust_list", str(data_dir / "trust-list.cose"))
     revocations = t.path_value("revocations", str(data_dir / "revocations.cose"))
     foreign = t.boolean("foreign_enabled", False)
+    if foreign:
+        raise t._fail(
+            "foreign_enabled",
+            "false (EU DCC certificates, prefix HC1:, are not read by this version)",
+            foreign,
+        )
     skew = t.integer("skew_s", 300, low=0, high=3600)
     t.check_unknown()
     policy = r.path_value("policy", "policy.toml")

@@ -103,3 +103,34 @@ def test_escape_sequences_in_a_name_never_reach_the_terminal(site: tuple[Path, I
     row = json.loads(kiosk("scan", "--config", str(config), "--json", "--text", text).stdout)
     assert row["verdict"] == "ALLOW"
     assert row["name"] == "[2J[31mEvil *gnaw"
+
+
+def test_scan_source_video_prints_one_decision_per_person_with_frame_times(
+    site: tuple[Path, Issuer], tmp_path: Path
+) -> None:
+    from kiosk.footage import Person, write_video
+
+    config, issuer = site
+    now = int(time.time())
+    good = good_certificates(now)
+    texts = [
+        issuer.mint(name="Wang *ming", now=now - 30, **good),
+        issuer.mint(name="Chen *gang", colour="R", now=now - 30, **good),
+    ]
+    texts.append(texts[0])  # the first code again, shown by someone else
+    manifest = write_video(tmp_path / "video", [Person(t, 1.5) for t in texts], 3, size=(640, 480))
+    result = kiosk(
+        "scan",
+        "--config",
+        str(config),
+        "--source",
+        str(tmp_path / "video" / manifest.file),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["verdict"] for r in rows] == ["ALLOW", "DENY", "REVIEW"]
+    assert "SHARED_CODE" in [r["code"] for r in rows[2]["reasons"]]
+    for row, span in zip(rows, manifest.people, strict=True):
+        assert span.first_frame <= row["frame"] <= span.last_frame
+        assert row["frame_time_s"] == round(row["frame"] / manifest.fps, 3)

@@ -42,6 +42,10 @@ def test_example_config_loads_with_paths_relative_to_the_file() -> None:
         ),
         ('kiosk_id = "k"\nscan = 3\n[trust]\nroot_key = "r.pem"', "key 'scan': expected a table"),
         ("kiosk_id = ", "not valid TOML"),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\nforeign_enabled = true',
+            "key 'trust.foreign_enabled': expected false",
+        ),
     ],
 )
 def test_errors_name_file_and_key(tmp_path: Path, body: str, fragment: str) -> None:
