@@ -10,6 +10,7 @@ subscribes to it.  Ctrl+C or ``q`` stops everything it started.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import threading
@@ -156,7 +157,8 @@ def run_ui(
     service = build_service(config_path, source, realtime=realtime, loop=loop)
     service.start()
     try:
-        KioskApp(service, bell=service.config.ui.bell).run()
+        offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
+        KioskApp(service, bell=service.config.ui.bell, tz=dt.timezone(offset)).run()
     finally:
         service.stop()
     return 0
