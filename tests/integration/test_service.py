@@ -110,3 +110,31 @@ def test_purge_keeps_unsent_and_recent_entries(tmp_path: Path, issuer: Issuer) -
     assert service.purge() == 2
     assert store.backlog() == 2
     assert store.verify_chain().ok
+
+
+def test_a_clock_that_went_backwards_is_flagged(tmp_path: Path, issuer: Issuer) -> None:
+    good = good_certificates(NOW)
+    config = _config(tmp_path)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    clock = [float(NOW)]
+    service = KioskService(config, context_for(issuer), store, clock=lambda: clock[0])
+    events: list[KioskEvent] = []
+    done = threading.Event()
+    service.subscribe(
+        lambda e: (events.append(e), done.set()) if isinstance(e, DecisionEvent) else None
+    )
+    service.start()
+    try:
+        service.submit_text(issuer.mint(name="Early *bird", now=NOW - 60, **good))
+        assert done.wait(10)
+        done.clear()
+        clock[0] = NOW - 3600.0  # someone set the kiosk clock back an hour
+        service.submit_text(issuer.mint(name="Late *comer", now=NOW - 3660, **good))
+        assert done.wait(10)
+    finally:
+        service.stop()
+    first, second = (e.decision for e in events if isinstance(e, DecisionEvent))
+    assert "CLOCK_BACKWARDS" not in first.reason_codes
+    assert "CLOCK_BACKWARDS" in second.reason_codes
+    assert second.verdict is Verdict.REVIEW
