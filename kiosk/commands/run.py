@@ -47,8 +47,15 @@ def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> 
 
 
 def build_service(
-    config_path: Path, source: str | None, *, realtime: bool, loop: bool = False
+    config_path: Path,
+    source: str | None,
+    *,
+    realtime: bool,
+    loop: bool = False,
+    ui_scanner: bool = False,
 ) -> KioskService:
+    """The kiosk's service from its config.  With ``ui_scanner``, a keyboard-wedge
+    source is the UI's scanner line (the terminal belongs to the UI), not stdin."""
     now = int(time.time())
     judgement = load_judgement(config_path, Overrides(), now=now)
     config = judgement.config
@@ -58,6 +65,11 @@ def build_service(
         raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    sync = _sync_loop(config, judgement, store)
+    from kiosk.adapters.camera import WEDGE_SPECS
+
+    if ui_scanner and spec.strip().lower() in WEDGE_SPECS:
+        return KioskService(config, judgement.context, store, source_name="scanner", sync=sync)
     frames = _open_frames(config, spec, realtime=realtime, loop=loop)
     from kiosk.adapters.qr import Cascade
 
@@ -79,7 +91,7 @@ def build_service(
         frames=frames,
         source_name=spec,
         decoder=decoder,
-        sync=_sync_loop(config, judgement, store),
+        sync=sync,
         camera_stats=camera_stats,
     )
 
@@ -154,7 +166,7 @@ def run_ui(
 ) -> int:
     from kiosk.ui.app import KioskApp
 
-    service = build_service(config_path, source, realtime=realtime, loop=loop)
+    service = build_service(config_path, source, realtime=realtime, loop=loop, ui_scanner=True)
     service.start()
     try:
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
