@@ -382,7 +382,8 @@ class KioskService:
             if self._camera_stats
             else CameraStatus(
                 source=self._source_name,
-                connected=self._frames is not None and not self._source_done.is_set(),
+                connected=(self._frames is None and bool(self._source_name))
+                or (self._frames is not None and not self._source_done.is_set()),
                 paused=self._paused.is_set(),
                 fps=round(self._fps, 1),
                 message=self._camera_message,
