@@ -37,14 +37,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from kiosk.adapters.camera import Frame
 from kiosk.adapters.qr import Cascade, decode_frame
 from kiosk.core import codec, cose
-from kiosk.core.model import AreaVisit, Colour, NucleicAcidTest, RiskLevel, TravelRecord
+from kiosk.core.model import Colour, NucleicAcidTest
 from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.replay import ReplayGuard, ReplayRules
 from kiosk.core.trust import load_root_key, parse_revocation_list, parse_trust_list
 from kiosk.footage import QR_OF_SCREEN, Person, _plan, _video_frames, parse_size
 from kiosk.scan_loop import ScanLoop
-from server_stub.issuer import Issuer, good_certificates
+from server_stub.issuer import Issuer, good_certificates, high_risk_travel
 
 KINDS = ("green", "red", "yellow", "positive", "expired", "forged", "travel", "green")
 
@@ -52,7 +52,6 @@ KINDS = ("green", "red", "yellow", "positive", "expired", "forged", "travel", "g
 def build_people(issuer: Issuer, n: int, now: int) -> list[tuple[str, str, str]]:
     """(kind, text, expected verdict) for n people; person n//2 shows person 0's code again."""
     good = good_certificates(now)
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     stranger = ec.generate_private_key(ec.SECP256R1())
     people = []
     for i in range(n):
@@ -69,8 +68,7 @@ def build_people(issuer: Issuer, n: int, now: int) -> list[tuple[str, str, str]]
         elif kind == "expired":
             fields["now"], fields["validity_s"], expect = now - 7200, 300, "DENY"
         elif kind == "travel":
-            visit = AreaVisit("CN-110105", RiskLevel.HIGH, today - dt.timedelta(days=3))
-            fields["travel"], expect = TravelRecord(now - 600, (visit,)), "DENY"
+            fields["travel"], expect = high_risk_travel(now, days_ago=3), "DENY"
         text = issuer.mint(alg="ES256", **fields)
         if kind == "forged":
             env, _ = codec.decode(text)

@@ -350,3 +350,9 @@ def good_certificates(now: int, *, tz_hours: int = 8) -> dict[str, Any]:
             now - 3600, (AreaVisit("CN-330106", RiskLevel.LOW, today - dt.timedelta(days=2)),)
         ),
     }
+
+
+def high_risk_travel(now: int, *, days_ago: int = 5, area: str = "CN-110105") -> TravelRecord:
+    """A travel record with a high-risk area visited ``days_ago`` days before ``now``."""
+    day = dt.datetime.fromtimestamp(now, dt.UTC).date() - dt.timedelta(days=days_ago)
+    return TravelRecord(now - 600, (AreaVisit(area, RiskLevel.HIGH, day),))

@@ -24,14 +24,11 @@ from typing import Any
 
 from kiosk.core import base45, cbor, codec, cose
 from kiosk.core.model import (
-    AreaVisit,
     Colour,
     NucleicAcidTest,
-    RiskLevel,
-    TravelRecord,
     Vaccination,
 )
-from server_stub.issuer import Issuer, good_certificates, holder_id_for
+from server_stub.issuer import Issuer, good_certificates, high_risk_travel, holder_id_for
 
 VECTOR_TIME = 1795420800
 """2026-11-23T08:00:00Z: the moment every vector is judged at."""
@@ -145,10 +142,7 @@ def build_vectors(issuer: Issuer, now: int = VECTOR_TIME) -> list[Vector]:
             "high_risk_travel",
             mint(
                 "Zheng *wei",
-                travel=TravelRecord(
-                    now - 600,
-                    (AreaVisit("CN-110105", RiskLevel.HIGH, today - dt.timedelta(days=5)),),
-                ),
+                travel=high_risk_travel(now),
             ),
             "DENY",
             "TRAVEL_RISK_AREA",

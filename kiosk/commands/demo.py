@@ -13,7 +13,6 @@ reports.  Quitting stops everything it started.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import shutil
 import subprocess
 import sys
@@ -25,8 +24,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from kiosk.core import codec, cose
-from kiosk.core.model import AreaVisit, Colour, NucleicAcidTest, RiskLevel, TravelRecord
-from server_stub.issuer import Issuer, good_certificates, holder_id_for
+from kiosk.core.model import Colour, NucleicAcidTest
+from server_stub.issuer import Issuer, good_certificates, high_risk_travel, holder_id_for
 from server_stub.process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +41,6 @@ class DemoPerson:
 def demo_people(issuer: Issuer, now: int) -> list[DemoPerson]:
     """One person per verdict the guard should see, in walking order."""
     good = good_certificates(now)
-    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
     validity = 3600  # the demo runs for minutes: keep codes fresh for it
 
     def mint(name: str, alg: str | None = None, **fields: Any) -> str:
@@ -69,10 +67,7 @@ def demo_people(issuer: Issuer, now: int) -> list[DemoPerson]:
             "visited a high-risk area",
             mint(
                 "Zheng *wei",
-                travel=TravelRecord(
-                    now - 600,
-                    (AreaVisit("CN-110105", RiskLevel.HIGH, today - dt.timedelta(days=5)),),
-                ),
+                travel=high_risk_travel(now),
             ),
             "DENY",
         ),
