@@ -17,10 +17,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk.adapters.config import ScanConfig
 from kiosk.core.model import Decision
 from kiosk.core.pipeline import ScanContext, scan
 from kiosk.core.policy import verdict_of
-from kiosk.core.replay import ReplayGuard, Sighting
+from kiosk.core.replay import ReplayGuard, ReplayRules, Sighting
+
+
+def replay_rules(scan: ScanConfig) -> ReplayRules:
+    """The replay rules a kiosk's ``[scan]`` configuration asks for."""
+    return ReplayRules(
+        presentation_gap_s=scan.presentation_gap_s,
+        hold_s=scan.hold_s,
+        repeat_review_s=scan.repeat_review_min * 60,
+        shared_window_s=scan.shared_window_min * 60,
+    )
 
 
 class FrameLike(Protocol):

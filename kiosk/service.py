@@ -36,7 +36,7 @@ from kiosk.core.errors import Reason, ReasonCode, Severity
 from kiosk.core.model import Decision, Observations, Verdict
 from kiosk.core.pipeline import ScanContext, rejudge
 from kiosk.core.policy import Policy, local_date, verdict_of
-from kiosk.core.replay import ReplayGuard, ReplayRules
+from kiosk.core.replay import ReplayGuard
 from kiosk.core.trust import RevocationList, TrustList
 from kiosk.port import (
     ActionError,
@@ -51,7 +51,7 @@ from kiosk.port import (
     StatusEvent,
     SyncStatus,
 )
-from kiosk.scan_loop import Decoder, ScanLoop, StreamDecision
+from kiosk.scan_loop import Decoder, ScanLoop, StreamDecision, replay_rules
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +60,6 @@ MAX_REMEMBERED = 500
 
 PURGE_EVERY_S = 3600.0
 """How often acknowledged entries past the retention period are purged."""
-
-
-def replay_rules(config: KioskConfig) -> ReplayRules:
-    s = config.scan
-    return ReplayRules(
-        presentation_gap_s=s.presentation_gap_s,
-        hold_s=s.hold_s,
-        repeat_review_s=s.repeat_review_min * 60,
-        shared_window_s=s.shared_window_min * 60,
-    )
 
 
 def log_row(entry: Entry) -> LogRow:
@@ -122,7 +112,7 @@ class KioskService:
         self._loop = ScanLoop(
             decoder or (lambda _image: []),
             self.context,
-            ReplayGuard(replay_rules(config)),
+            ReplayGuard(replay_rules(config.scan)),
             now=lambda _t: int(self._clock()),
         )
         if sync is not None and getattr(sync, "client", None) is not None:

@@ -15,18 +15,9 @@ from typing import Any
 from kiosk.adapters.config import CameraConfig, ConfigError, ScanConfig
 from kiosk.commands.decision_output import decision_json_line, decision_lines
 from kiosk.core.clock import parse_instant
-from kiosk.core.replay import ReplayGuard, ReplayRules
+from kiosk.core.replay import ReplayGuard
 from kiosk.judgement_setup import Judgement
-from kiosk.scan_loop import ScanLoop
-
-
-def _rules(scan: ScanConfig) -> ReplayRules:
-    return ReplayRules(
-        presentation_gap_s=scan.presentation_gap_s,
-        hold_s=scan.hold_s,
-        repeat_review_s=scan.repeat_review_min * 60,
-        shared_window_s=scan.shared_window_min * 60,
-    )
+from kiosk.scan_loop import ScanLoop, replay_rules
 
 
 def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
@@ -35,7 +26,7 @@ def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
 
     config = judgement.config
     camera = config.camera if config else CameraConfig()
-    rules = _rules(config.scan if config else ScanConfig())
+    rules = replay_rules(config.scan if config else ScanConfig())
     try:
         frames = open_source(args.source, camera, realtime=False)
     except SourceError as exc:
