@@ -346,6 +346,18 @@ class KioskService:
         if self._sync is not None:
             self._sync.trigger()
 
+    def drain_backlog(self, timeout: float) -> bool:
+        """Sync now and wait until nothing is left to send; False if entries still wait."""
+        if self._sync is None:
+            return self.store.backlog() == 0
+        self._sync.trigger()
+        deadline = time.monotonic() + timeout
+        while self.store.backlog():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
     def recent(self, limit: int = 50) -> list[LogRow]:
         return [log_row(e) for e in self.store.recent(limit)]
 

@@ -132,11 +132,7 @@ def run_headless(
     service.start()
     try:
         service.wait_source_done()
-        if service._sync is not None:
-            service.sync_now()
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and service.status().sync.backlog:
-                time.sleep(0.2)
+        service.drain_backlog(timeout=15)
         status = service.status()
         print(
             json.dumps(
