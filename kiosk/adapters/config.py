@@ -58,6 +58,7 @@ class ScanConfig:
 @dataclass(frozen=True)
 class UiConfig:
     bell: bool = True
+    verdict_hold_s: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,10 @@ def load_config(path: str | Path) -> KioskConfig:
     sc.check_unknown()
 
     u = r.sub("ui")
-    ui = UiConfig(bell=u.boolean("bell", True))
+    ui = UiConfig(
+        bell=u.boolean("bell", True),
+        verdict_hold_s=u.number("verdict_hold_s", 20.0, low=0, high=3600),
+    )
     u.check_unknown()
     r.check_unknown()
     return KioskConfig(

@@ -166,7 +166,11 @@ def run_ui(
     service.start()
     try:
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
-        KioskApp(service, bell=service.config.ui.bell, tz=dt.timezone(offset)).run()
+        ui = service.config.ui
+        app = KioskApp(
+            service, bell=ui.bell, tz=dt.timezone(offset), verdict_hold_s=ui.verdict_hold_s
+        )
+        app.run()
     finally:
         service.stop()
     return 0

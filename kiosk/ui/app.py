@@ -31,6 +31,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from kiosk.core.display import clean_text
@@ -45,6 +46,9 @@ RECENT_LIMIT = 50
 """Entries kept in the recent list on the main screen."""
 
 POLL_SECONDS = 1.0
+
+VERDICT_HOLD_S = 20.0
+"""Seconds an ALLOW or DENY stays on screen before the panel goes back to waiting."""
 """How often the status is asked for, in case an event from the port is lost."""
 
 _GUARD_ACTIONS = frozenset({"approve", "deny", "temperature", "mask"})
@@ -91,8 +95,11 @@ class KioskApp(App[None]):
         clock: Callable[[], float] = time.time,
         tz: dt.tzinfo | None = None,
         poll_seconds: float = POLL_SECONDS,
+        verdict_hold_s: float = VERDICT_HOLD_S,
     ) -> None:
         super().__init__()
+        self._verdict_hold_s = verdict_hold_s
+        self._fade_timer: Timer | None = None
         self.port = port
         self.bell_enabled = bell
         self._clock = clock
@@ -204,8 +211,27 @@ class KioskApp(App[None]):
             and decision.verdict in (Verdict.DENY, Verdict.REVIEW)
         ):
             self.bell()
+        self._schedule_fade(event, decision)
         self.refresh_bindings()
         self._in_thread(lambda: RecentLoaded(self.port.recent(RECENT_LIMIT)), "recent")
+
+    def _schedule_fade(self, event: DecisionEvent, decision: Decision) -> None:
+        """ALLOW and DENY go back to waiting after a while; REVIEW waits for the guard."""
+        if self._fade_timer is not None:
+            self._fade_timer.stop()
+            self._fade_timer = None
+        if self._verdict_hold_s <= 0 or decision.verdict is Verdict.REVIEW:
+            return
+
+        def fade() -> None:
+            if self.current is event:
+                self.current = None
+                self._verdict.clear()
+                self._certificates.show_lines([])
+                self._reasons.show_lines([])
+                self.refresh_bindings()
+
+        self._fade_timer = self.set_timer(self._verdict_hold_s, fade)
 
     def on_status_changed(self, message: StatusChanged) -> None:
         self._show_status(message.status)

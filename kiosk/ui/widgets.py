@@ -47,6 +47,14 @@ class VerdictPanel(Widget):
         self.add_class(_PANEL_CLASS[decision.verdict])
         self.refresh()
 
+    def clear(self) -> None:
+        """Back to waiting: an old verdict must not be read as the next person's."""
+        self.decision = None
+        self.note = ""
+        self.set_class(False, *_PANEL_CLASS.values())
+        self.add_class("-idle")
+        self.refresh()
+
     def text(self, width: int, height: int) -> Text:
         """What the panel shows in a box of ``width`` x ``height`` cells."""
         decision = self.decision

@@ -539,3 +539,35 @@ def test_scanner_ignores_markup_typed_as_a_code() -> None:
 
     drive(app, script)
     assert ("submit_text", "HC1:") in port.actions
+
+
+def test_allow_and_deny_go_back_to_waiting_review_stays() -> None:
+    """An old verdict must not be read as the next person's; a REVIEW waits for the guard."""
+    app, port = make_app(verdict_hold_s=0.2)
+
+    async def script(pilot: Pilot[None]) -> None:
+        for decision, entry in ((samples.allow(), "e1"), (samples.deny(), "e2")):
+            await deliver(pilot, port, samples.event(decision, entry))
+            assert not panel(app).has_class("-idle")
+            await pilot.pause(0.4)
+            assert panel(app).has_class("-idle")
+            assert "Waiting for a code" in app.verdict_text.plain
+            assert shown(app, "certificates") == "" and app.current is None
+        await deliver(pilot, port, samples.event(samples.review(), "e3"))
+        await pilot.pause(0.4)
+        assert panel(app).has_class("-review")
+
+    drive(app, script)
+
+
+def test_a_new_decision_restarts_the_hold() -> None:
+    app, port = make_app(verdict_hold_s=2.0)
+
+    async def script(pilot: Pilot[None]) -> None:
+        await deliver(pilot, port, samples.event(samples.allow(), "e1"))
+        await pilot.pause(1.2)
+        await deliver(pilot, port, samples.event(samples.deny(), "e2"))
+        await pilot.pause(1.2)  # past the first decision's hold, inside the second's
+        assert panel(app).has_class("-deny")
+
+    drive(app, script)
