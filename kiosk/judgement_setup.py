@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.adapters.config import ConfigError, KioskConfig, load_config
-from kiosk.adapters.list_files import policy_path as judged_policy_path
+from kiosk.adapters.list_files import load_fetched_policy
 from kiosk.adapters.policy_file import load_policy
 from kiosk.adapters.trust_store import TrustState, load_trust_state
 from kiosk.core.limits import DEFAULT_SKEW_SECONDS
@@ -41,6 +41,16 @@ class Judgement:
     context: ScanContext
 
 
+def _policy(config: KioskConfig | None, overrides: Overrides, state: TrustState) -> Policy:
+    """--policy, else the server's signed policy when one verifies, else the config's file."""
+    if overrides.policy is not None:
+        return load_policy(overrides.policy)
+    if config is None:
+        return DEFAULT_POLICY
+    fetched = load_fetched_policy(config, state.root).value
+    return fetched[1] if fetched is not None else load_policy(config.policy)
+
+
 def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) -> Judgement:
     """Load config (optional when --root is given) and everything it points to."""
     config = load_config(config_path) if config_path is not None else None
@@ -52,8 +62,7 @@ def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) 
         config.revocations if config else Path("revocations.cose")
     )
     state = load_trust_state(root, trust_path, revocations_path, now=now)
-    policy_path = overrides.policy or (judged_policy_path(config) if config else None)
-    policy = load_policy(policy_path) if policy_path is not None else DEFAULT_POLICY
+    policy = _policy(config, overrides, state)
     context = ScanContext(
         policy=policy,
         trust=state.trust,

@@ -281,6 +281,10 @@ class Issuer:
         _write_atomic(self.directory / "revocations.cose", self._sign_list(payload))
         self._save()
 
+    def sign_policy(self, text: str, *, version: int, now: int) -> bytes:
+        """A site policy (TOML text) signed by the root, as the kiosks fetch it."""
+        return self._sign_list(trust.signed_policy_payload(version, now, text))
+
     def republish(self, *, now: int) -> None:
         """Sign both lists again with fresh times (new versions)."""
         self._publish_trust_list(now)

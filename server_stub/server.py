@@ -8,7 +8,7 @@ runs it with uvicorn on a free loopback port inside the current process
     POST /v1/batches        a signed batch of log entries -> an ack
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
-    GET  /v1/policy         the site policy TOML (ETag = sha256 of the text)
+    GET  /v1/policy         the site policy TOML, signed by the root key (COSE_Sign1)
     GET  /v1/stats          entries per kiosk, recent entries (read-only)
     GET  /healthz           liveness
     GET/POST /v1/admin/faults   the injected faults (loopback only)
@@ -482,16 +482,35 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def revocations(request: Request) -> Response:
         return _list("revocation", request)
 
+    signed_policies: dict[tuple[str, int], bytes] = {}
+
     @app.get("/v1/policy")
     def policy(request: Request) -> Response:
+        """The site policy TOML, signed by the root key like the lists.
+
+        Its version is the policy file's modification time (whole seconds), so
+        an edited file is a newer policy; the ETag also covers the text.
+        """
         try:
             data = settings.policy_path.read_bytes()
-        except OSError as exc:
-            raise Rejected(503, "NO_POLICY", f"policy unavailable: {exc.strerror}") from None
-        etag = f'"{hashlib.sha256(data).hexdigest()}"'
+            version = max(1, int(settings.policy_path.stat().st_mtime))
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Rejected(503, "NO_POLICY", f"policy unavailable: {exc}") from None
+        digest = hashlib.sha256(data).hexdigest()
+        etag = f'"{version}-{digest[:32]}"'
         if _etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={"ETag": etag})
-        return Response(data, media_type="application/toml; charset=utf-8", headers={"ETag": etag})
+        key = (digest, version)
+        if key not in signed_policies:
+            try:
+                issuer = Issuer.open(settings.issuer_dir)
+                signed_policies[key] = issuer.sign_policy(
+                    text, version=version, now=int(time.time())
+                )
+            except (IssuerError, OSError) as exc:
+                raise Rejected(503, "NO_POLICY", f"policy cannot be signed: {exc}") from None
+        return Response(signed_policies[key], media_type="application/cose", headers={"ETag": etag})
 
     @app.get("/v1/stats")
     def stats(recent: int = 5, chain: bool = False) -> dict[str, Any]:

@@ -6,9 +6,9 @@ same directory, flushed to disk, renamed over the old one, and the
 directory is flushed too.  A power cut at any moment leaves either the old
 file or the new one, never half of one.
 
-The site policy fetched from the server is kept next to the lists
-(``fetched_policy_path``); when it exists and is valid it wins over the
-policy file named in the configuration (``policy_path``).
+The site policy fetched from the server is signed by the root key like the
+lists and kept, as fetched, next to them (``fetched_policy_path``); when it
+verifies it wins over the policy file named in the configuration.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ from kiosk.core.policy import Policy, PolicyError, policy_from_mapping
 from kiosk.core.trust import (
     RevocationList,
     RootKey,
+    SignedPolicy,
     TrustList,
     parse_revocation_list,
+    parse_signed_policy,
     parse_trust_list,
 )
 
-FETCHED_POLICY_NAME = "policy-from-server.toml"
+FETCHED_POLICY_NAME = "policy-from-server.cose"
 
 T = TypeVar("T")
 
@@ -103,13 +105,22 @@ def load_policy_file(path: Path) -> Loaded[Policy]:
 
 
 def fetched_policy_path(config: KioskConfig) -> Path:
-    """Where the site policy fetched from the server is kept."""
+    """Where the signed site policy fetched from the server is kept."""
     return config.data_dir / FETCHED_POLICY_NAME
 
 
-def policy_path(config: KioskConfig) -> Path:
-    """The policy file to judge with: the server's when one was fetched, else the config's."""
-    fetched = fetched_policy_path(config)
-    if fetched.exists() and load_policy_file(fetched).value is not None:
-        return fetched
-    return config.policy
+def parse_signed_policy_bytes(
+    data: bytes, root: RootKey, *, held_version: int | None = None
+) -> tuple[SignedPolicy, Policy]:
+    """Signed policy bytes -> (its envelope, the Policy); raises ListError or a ValueError."""
+    signed = parse_signed_policy(data, root, held_version=held_version)
+    return signed, policy_from_mapping(tomllib.loads(signed.text))
+
+
+def load_fetched_policy(config: KioskConfig, root: RootKey) -> Loaded[tuple[SignedPolicy, Policy]]:
+    """The server's signed policy kept on disk, verified again against the pinned root."""
+    return _load(
+        fetched_policy_path(config),
+        "site policy from the server",
+        lambda d: parse_signed_policy_bytes(d, root),
+    )

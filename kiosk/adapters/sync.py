@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import email.utils
-import hashlib
 import json
 import logging
 import math
@@ -46,18 +45,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.adapters.config import KioskConfig
 from kiosk.adapters.list_files import (
     fetched_policy_path,
+    load_fetched_policy,
     load_policy_file,
     load_revocations,
     load_trust_list,
-    parse_policy_bytes,
-    policy_path,
+    parse_signed_policy_bytes,
     write_atomic,
 )
 from kiosk.adapters.store import EntryStore
 from kiosk.core.backoff import backoff_delay
 from kiosk.core.clock import clock_reasons
 from kiosk.core.errors import ListError, ReasonCode
-from kiosk.core.policy import Policy, PolicyError
+from kiosk.core.policy import Policy
 from kiosk.core.trust import (
     RevocationList,
     RootKey,
@@ -295,11 +294,16 @@ class SyncClient:
         self.revocations: RevocationList | None = load_revocations(
             config.revocations, root_key, now=now
         ).value
-        self.policy: Policy | None = load_policy_file(policy_path(config)).value
-        fetched = fetched_policy_path(config)
+        fetched = load_fetched_policy(config, root_key)
         self._policy_etag: str | None = None
-        if fetched.exists() and load_policy_file(fetched).value is not None:
-            self._policy_etag = f'"{hashlib.sha256(fetched.read_bytes()).hexdigest()}"'
+        self._policy_version: int | None = None
+        self._policy_bytes: bytes | None = None
+        if fetched.value is not None:
+            self.policy: Policy | None = fetched.value[1]
+            self._policy_version = fetched.value[0].version
+            self._policy_bytes = fetched.data
+        else:
+            self.policy = load_policy_file(config.policy).value
 
     def close(self) -> None:
         self._session.close()
@@ -509,12 +513,17 @@ class SyncClient:
             _, message = _server_message(response)
             return ListOutcome(name, "failed", message=f"server {response.status_code}: {message}")
         data = response.content
-        etag = f'"{hashlib.sha256(data).hexdigest()}"'
-        if etag == self._policy_etag:
+        etag = response.headers.get("ETag")
+        if data == self._policy_bytes:
+            self._policy_etag = etag
             return ListOutcome(name, "unchanged")
         try:
-            policy = parse_policy_bytes(data)
-        except (UnicodeDecodeError, ValueError, PolicyError) as exc:
+            signed, policy = parse_signed_policy_bytes(
+                data, self.root_key, held_version=self._policy_version
+            )
+        except ListError as exc:
+            return ListOutcome(name, "refused", message=f"{exc.message}; keeping the old one")
+        except (UnicodeDecodeError, ValueError) as exc:
             return ListOutcome(name, "refused", message=f"{exc}; keeping the old one")
         target = fetched_policy_path(self.config)
         try:
@@ -522,8 +531,10 @@ class SyncClient:
         except OSError as exc:
             return ListOutcome(name, "failed", message=f"{target}: cannot write: {exc.strerror}")
         self.policy = policy
+        self._policy_version = signed.version
+        self._policy_bytes = data
         self._policy_etag = etag
-        return ListOutcome(name, "updated")
+        return ListOutcome(name, "updated", version=signed.version)
 
     def fetch_lists_once(self, now: int) -> ListReport:
         """Fetch both signed lists and the site policy; keep what is held when refused."""

@@ -214,7 +214,53 @@ def parse_revocation_list(
     return RevocationList(ver, iat, exp, frozenset(revoked))
 
 
+MAX_POLICY_TEXT = 65536
+"""Longest site policy text accepted from the central server (characters)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignedPolicy:
+    """A site policy distributed by the central server, signed by the root key.
+
+    The text is the policy TOML; the caller parses it (``kiosk.core.policy``).
+    """
+
+    version: int
+    issued_at: int
+    text: str
+
+
+def parse_signed_policy(
+    data: bytes, root: RootKey, *, held_version: int | None = None
+) -> SignedPolicy:
+    """Verify a signed site policy; raise ListError if it must be refused.
+
+    Same envelope as the lists (COSE_Sign1 by the pinned root), payload
+    ``{ver, iat, policy: text}``.  Unsigned or wrongly signed policy is
+    refused, so nobody on the network can loosen a site's rules, and so is
+    a version lower than the one held (rollback).
+    """
+    what = "site policy"
+    payload = _verified_payload(data, root, what)
+    ver = _int(payload, "ver", what)
+    iat = _int(payload, "iat", what)
+    if held_version is not None and ver < held_version:
+        raise ListError(
+            ReasonCode.LIST_ROLLBACK,
+            f"{what}: version {ver} is older than the version {held_version} already held",
+        )
+    text = payload.get("policy")
+    if type(text) is not str or len(text) > MAX_POLICY_TEXT:
+        raise _structure(what, f"'policy' must be text of at most {MAX_POLICY_TEXT} characters")
+    return SignedPolicy(ver, iat, text)
+
+
 # --- issuing (central server side) ----------------------------------------
+
+
+def signed_policy_payload(version: int, issued_at: int, text: str) -> dict[str, Any]:
+    """The payload map of a signed site policy, ready to sign."""
+    return {"ver": version, "iat": issued_at, "policy": text}
 
 
 def trust_list_payload(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -15,9 +14,11 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.core.entry import EntryKind, seal_entry
+from kiosk.core.trust import load_root_key, parse_signed_policy
 from server_stub.issuer import Issuer
 from server_stub.server import ServerThread
 from tests.integration.server_harness import (
+    POLICY,
     batch_body,
     make_entries,
     make_issuer,
@@ -279,11 +280,13 @@ def test_revocation_gives_a_new_version(tmp_path: Path) -> None:
         assert after.content != before.content
 
 
-def test_policy_etag_is_sha256(server: ServerThread) -> None:
+def test_policy_is_signed_by_the_root_and_has_an_etag(server: ServerThread, issuer: Issuer) -> None:
     r = requests.get(server.url + "/v1/policy", timeout=5)
     assert r.status_code == 200
-    assert r.headers["etag"] == f'"{hashlib.sha256(r.content).hexdigest()}"'
-    assert r.headers["content-type"].startswith("application/toml")
+    assert r.headers["content-type"].startswith("application/cose")
+    signed = parse_signed_policy(r.content, load_root_key(issuer.root_public_pem))
+    assert signed.text == POLICY.read_text("utf-8")
+    assert r.headers["etag"].startswith(f'"{signed.version}-')
     r2 = requests.get(
         server.url + "/v1/policy", headers={"If-None-Match": r.headers["etag"]}, timeout=5
     )

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from kiosk.adapters.config import KioskConfig
-from kiosk.adapters.list_files import fetched_policy_path, policy_path
+from kiosk.adapters.list_files import fetched_policy_path, load_fetched_policy
 from kiosk.adapters.store import EntryStore
 from kiosk.adapters.sync import SyncClient
 from kiosk.core.policy import Policy
@@ -93,7 +93,7 @@ def test_round_pushes_everything_and_fetches_lists(k: Kiosk, server: ServerThrea
     assert server.store.entry_ids(k.config.kiosk_id) == ids
     assert k.store.backlog() == 0
     assert k.config.trust_list.exists() and k.config.revocations.exists()
-    assert policy_path(k.config) == fetched_policy_path(k.config)
+    assert load_fetched_policy(k.config, k.client.root_key).value is not None
     ((trust, revocations, policy),) = k.swaps
     assert isinstance(trust, TrustList) and isinstance(revocations, RevocationList)
     assert isinstance(policy, Policy)
