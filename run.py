@@ -32,7 +32,13 @@ def ensure_env() -> None:
         return
     if not PY.exists():
         print("run.py: creating .venv", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            sys.exit(
+                f"run.py: cannot create .venv ({exc}); this Python lacks venv/ensurepip "
+                "(on Debian or Ubuntu: apt-get install python3-venv)"
+            )
     print("run.py: installing the project and its dev tools into .venv", flush=True)
     pip = [str(PY), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
