@@ -41,8 +41,9 @@ def ensure_env() -> None:
             )
     print("run.py: installing the project and its dev tools into .venv", flush=True)
     pip = [str(PY), "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    for step in (["install", "--upgrade", "pip"], ["install", "-e", f"{ROOT}[dev]"]):
+        if subprocess.run([*pip, *step], check=False).returncode:
+            sys.exit(f"run.py: 'pip {' '.join(step)}' failed (see above); nothing was run")
     STAMP.write_text(want)
 
 
