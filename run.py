@@ -4,8 +4,9 @@
     python3 run.py demo      # set up, then run the demo
     python3 run.py test      # set up, then run the whole test suite (and the linters)
 
-Needs only Python 3.11+ and git.  The environment lives in ``.venv`` and is
-reinstalled only when ``pyproject.toml`` changes.
+Needs only Python 3.11+ and git.  The environment lives in ``.venv``, pinned to
+the versions in ``constraints.txt``, and is reinstalled only when
+``pyproject.toml`` or ``constraints.txt`` changes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ STAMP = VENV / ".installed-from"
 def ensure_env() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - run.py itself may be started by an older Python
         sys.exit(f"run.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    want = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes()
+    ).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text() == want:
         return
     if not PY.exists():
@@ -41,7 +44,11 @@ def ensure_env() -> None:
             )
     print("run.py: installing the project and its dev tools into .venv", flush=True)
     pip = [str(PY), "-m", "pip", "--disable-pip-version-check", "-q"]
-    for step in (["install", "--upgrade", "pip"], ["install", "-e", f"{ROOT}[dev]"]):
+    constraints = str(ROOT / "constraints.txt")
+    for step in (
+        ["install", "--upgrade", "pip"],
+        ["install", "-c", constraints, "-e", f"{ROOT}[dev]"],
+    ):
         if subprocess.run([*pip, *step], check=False).returncode:
             sys.exit(f"run.py: 'pip {' '.join(step)}' failed (see above); nothing was run")
     STAMP.write_text(want)
