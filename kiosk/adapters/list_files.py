@@ -95,15 +95,6 @@ def load_revocations(path: Path, root: RootKey, *, now: int) -> Loaded[Revocatio
     return _load(path, "revocation list", lambda d: parse_revocation_list(d, root, now=now))
 
 
-def parse_policy_bytes(data: bytes) -> Policy:
-    """TOML bytes -> Policy; raises UnicodeDecodeError, TOMLDecodeError or PolicyError."""
-    return policy_from_mapping(tomllib.loads(data.decode("utf-8")))
-
-
-def load_policy_file(path: Path) -> Loaded[Policy]:
-    return _load(path, "site policy", parse_policy_bytes)
-
-
 def fetched_policy_path(config: KioskConfig) -> Path:
     """Where the signed site policy fetched from the server is kept."""
     return config.data_dir / FETCHED_POLICY_NAME

@@ -42,16 +42,16 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.adapters.config import KioskConfig
+from kiosk.adapters.config import ConfigError, KioskConfig
 from kiosk.adapters.list_files import (
     fetched_policy_path,
     load_fetched_policy,
-    load_policy_file,
     load_revocations,
     load_trust_list,
     parse_signed_policy_bytes,
     write_atomic,
 )
+from kiosk.adapters.policy_file import load_policy
 from kiosk.adapters.store import EntryStore
 from kiosk.core.backoff import backoff_delay
 from kiosk.core.clock import clock_reasons
@@ -303,7 +303,10 @@ class SyncClient:
             self._policy_version = fetched.value[0].version
             self._policy_bytes = fetched.data
         else:
-            self.policy = load_policy_file(config.policy).value
+            try:
+                self.policy = load_policy(config.policy)
+            except ConfigError:
+                self.policy = None  # judging reports the bad file; sync just holds none
 
     def close(self) -> None:
         self._session.close()
