@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core import cose
+from kiosk.core.clock import TimeFormatError, parse_instant
 from kiosk.core.model import AreaVisit, NucleicAcidTest, RiskLevel, TravelRecord, Vaccination
 from server_stub.cli import StubUsageError
 from server_stub.issuer import Issuer, IssuerError, holder_id_for
@@ -28,17 +29,11 @@ from server_stub.qr_image import write_png
 
 
 def parse_time(value: str) -> int:
-    """ISO 8601 (naive means UTC) or epoch seconds -> epoch seconds."""
-    text = value.strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
+    """``--at``: ISO 8601 or epoch seconds, read as the kiosk reads ``--at``."""
     try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise StubUsageError(f"time {value!r}: expected ISO 8601 or epoch seconds") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp())
+        return parse_instant(value)
+    except TimeFormatError as exc:
+        raise StubUsageError(f"--at: {exc}") from None
 
 
 def _vac(value: str) -> Vaccination:
