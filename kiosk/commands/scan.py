@@ -23,8 +23,6 @@ from kiosk.core.clock import TimeFormatError, parse_instant
 from kiosk.core.pipeline import scan
 from kiosk.judgement_setup import Overrides, load_judgement
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
-
 
 def add_judgement_args(p: argparse.ArgumentParser) -> None:
     """Flags shared by every command that judges codes."""
@@ -50,31 +48,28 @@ def judge_time(args: argparse.Namespace) -> int:
         raise ConfigError(f"--at: {exc}") from None
 
 
-def _image_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(
-            p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-        )
-    return [path]
-
-
 def _texts_from_images(paths: list[Path], errors: list[str]) -> Iterator[tuple[str, str]]:
     """(source, QR text) for every code found in the image files and folders."""
-    import cv2  # local import: --text needs no OpenCV
-
+    # local imports: --text needs no OpenCV
+    from kiosk.adapters.camera import SourceError, image_files, read_image
     from kiosk.adapters.qr import DEFAULT_PRIMARY, decode_frame
 
     for path in paths:
         if not path.exists():
             errors.append(f"{path}: no such file or folder")
             continue
-        files = _image_files(path)
+        try:
+            files = image_files(path) if path.is_dir() else [path]
+        except SourceError as exc:
+            errors.append(str(exc))
+            continue
         if path.is_dir() and not files:
             errors.append(f"{path}: folder holds no images")
         for file in files:
-            image = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
-            if image is None:
-                errors.append(f"{file}: not a readable image")
+            try:
+                image = read_image(file)
+            except SourceError as exc:
+                errors.append(str(exc))
                 continue
             reads = decode_frame(image, DEFAULT_PRIMARY)
             if not reads:
