@@ -6,9 +6,12 @@ set of labelled still frames (all categories of ``kiosk.footage``, 1280x720 and
 one: must be 0), and median / p95 milliseconds per frame with a code and per
 empty frame.  It also counts the frames a fallback could rescue (primary
 missed, fallback read) and runs the cascade against zxing alone on a video of
-people walking up, which is where the cascade's schedule matters.
+people walking up, which is where the cascade's schedule matters.  Last, every
+decoder on camera photos this project did not make
+(``tests/fixtures/photos/zxing-android``): QR codes read, wrong texts, and
+texts read from photos of other symbologies or of no code.
 
-    .venv/bin/python bench/decoders.py [--count 560] [--seed 1] [--people 8]
+    .venv/bin/python bench/decoders.py [--count 560] [--seed 1] [--people 8] [--photos-only]
 
 Prints Markdown; the figures go to BENCHMARKS.md.
 """
@@ -16,15 +19,18 @@ Prints Markdown; the figures go to BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
 
+from kiosk.adapters.camera import image_files, read_image
 from kiosk.adapters.qr import (
     BACKENDS,
     Cascade,
@@ -35,6 +41,8 @@ from kiosk.adapters.qr import (
 from kiosk.footage import CATEGORIES, SIZES, Person, render_frames, render_video, sample_texts
 
 Decoder = Callable[[np.ndarray], list[QrRead]]
+
+PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "photos" / "zxing-android"
 
 
 @dataclass
@@ -170,11 +178,46 @@ def run_video(
     return lines
 
 
+def run_photos(decoders: dict[str, Decoder], folder: Path = PHOTOS) -> list[str]:
+    """Every decoder on real camera photos: QR codes read, wrong texts, texts from non-QR photos."""
+    expected: dict[str, str | None] = json.loads((folder / "expected.json").read_text("utf-8"))
+    photos = [
+        (p.name, cv2.cvtColor(read_image(p), cv2.COLOR_BGR2GRAY)) for p in image_files(folder)
+    ]
+    with_qr = sum(1 for name, _ in photos if expected[name] is not None)
+    names = list(decoders)
+    rows: dict[str, list[str]] = {}
+    for name, decode in decoders.items():
+        read = wrong = stray = 0
+        ms: list[float] = []
+        for file, grey in photos:
+            start = time.perf_counter()
+            texts = {r.text for r in decode(grey)}
+            ms.append((time.perf_counter() - start) * 1000.0)
+            want = expected[file]
+            if want is None:
+                stray += len(texts)
+                continue
+            read += want in texts
+            wrong += len(texts - {want})
+        rows[name] = [f"{read}/{with_qr}", str(wrong), str(stray), f"{_median(ms):.1f}"]
+    titles = ("QR photos read", "wrong texts", f"texts from the {len(photos) - with_qr} "
+              "photos without a QR code", "ms median per photo")  # fmt: skip
+    lines = [
+        f"| {len(photos)} camera photos (ZXing benchmark) | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---:" for _ in names) + " |",
+    ]
+    for i, title in enumerate(titles):
+        lines.append(f"| {title} | " + " | ".join(rows[n][i] for n in names) + " |")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--count", type=int, default=560, help="still frames (both sizes)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--people", type=int, default=8, help="people in the video part")
+    p.add_argument("--photos-only", action="store_true", help="only the camera photos part")
     args = p.parse_args(argv)
     cv2.setNumThreads(max(1, cv2.getNumThreads()))
     available = available_backends()
@@ -183,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     decoders["cascade"] = Cascade(fallback_after=15)
     missing = [b for b in BACKENDS if b not in available]
+    if args.photos_only:
+        print("\n".join(run_photos(decoders)))
+        return 0
     start = time.perf_counter()
     tallies, totals, categories = run_frames(decoders, args.count, args.seed)
     print(
@@ -204,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for size in SIZES:
         print("\n".join(run_video(video_decoders, args.people, args.seed, size)))
         print()
+    print("\n".join(run_photos(decoders)))
+    print()
     print(f"Bench time: {time.perf_counter() - start:.0f} s")
     return 0
 
