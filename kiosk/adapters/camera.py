@@ -17,6 +17,12 @@ does not care which source it has.
 - ``"wedge"`` or ``"-"`` reads one QR text a line from stdin (or a given
   text stream).
 
+A camera by index is opened at the configured size, rate and exposure
+(``camera.exposure_ms``): a short manual exposure keeps a phone that is still
+moving up from smearing, and a phone screen gives enough light for it.  A
+camera or backend that refuses the exposure keeps its auto exposure, and
+the source's stats carry a note saying so.
+
 ``open_source`` turns a spec string into a source, or raises ``SourceError``
 with a message naming the source and what is wrong.
 """
@@ -24,6 +30,8 @@ with a message naming the source and what is wrong.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 import math
 import os
 import sys
@@ -46,6 +54,8 @@ from kiosk.core.backoff import backoff_delay
 # reads its level when a capture first opens, so setting it here is in time.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+log = logging.getLogger("kiosk.camera")
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp://", "tcp://")
@@ -93,6 +103,8 @@ class SourceStats:
     dropped: int
     reconnects: int
     error: str | None = None
+    note: str | None = None
+    """A lasting remark about the source's settings (an exposure the camera refused)."""
 
 
 class FrameSource(Protocol):
@@ -464,10 +476,12 @@ class LiveSource:
         open_capture: Callable[[], Capture | None],
         *,
         poll_s: float = 0.25,
+        note: Callable[[], str | None] = lambda: None,
         **grabber_options: Any,
     ) -> None:
         self.name = name
         self.poll_s = poll_s
+        self._note = note
         self.grabber = LatestFrameGrabber(open_capture, name, **grabber_options).start()
 
     def __iter__(self) -> Iterator[Item]:
@@ -477,7 +491,7 @@ class LiveSource:
                 yield frame
 
     def stats(self) -> SourceStats:
-        return self.grabber.stats()
+        return dataclasses.replace(self.grabber.stats(), note=self._note())
 
     def close(self) -> None:
         self.grabber.stop()
@@ -489,21 +503,87 @@ class LiveSource:
         self.close()
 
 
-def camera_opener(index: int, camera: CameraConfig) -> Callable[[], Capture | None]:
-    """Opens camera ``index`` at the configured size and rate, or returns None."""
+V4L2_EXPOSURE_MANUAL = 1
+"""V4L2's ``exposure_auto`` menu value for manual exposure (3 is aperture priority)."""
+WINDOWS_EXPOSURE_MANUAL = 0.25
+"""What Media Foundation and DirectShow read as "auto exposure off" through OpenCV."""
 
-    def open_camera() -> Capture | None:
-        capture = cv2.VideoCapture(index)
+
+def exposure_controls(backend: str, exposure_ms: float) -> list[tuple[int, float]] | None:
+    """The capture properties that set ``exposure_ms`` on a camera of ``backend``.
+
+    V4L2 counts ``exposure_time_absolute`` in units of 100 µs; Media
+    Foundation and DirectShow take log2 of seconds, in whole steps (2 ms is
+    -9, i.e. 1/512 s).  None for a backend with no known exposure unit.
+    """
+    if backend == "V4L2":
+        units = max(1, round(exposure_ms * 10))
+        return [
+            (cv2.CAP_PROP_AUTO_EXPOSURE, V4L2_EXPOSURE_MANUAL),
+            (cv2.CAP_PROP_EXPOSURE, units),
+        ]
+    if backend in ("MSMF", "DSHOW"):
+        return [
+            (cv2.CAP_PROP_AUTO_EXPOSURE, WINDOWS_EXPOSURE_MANUAL),
+            (cv2.CAP_PROP_EXPOSURE, round(math.log2(exposure_ms / 1000))),
+        ]
+    return None
+
+
+class SettableCapture(Capture, Protocol):
+    """A capture whose properties can be set (``cv2.VideoCapture``)."""
+
+    def set(self, prop: int, value: float) -> bool: ...
+
+    def getBackendName(self) -> str: ...  # OpenCV's name
+
+
+def apply_exposure(capture: SettableCapture, exposure_ms: float | None) -> str | None:
+    """Set a manual exposure on an opened camera; a note if it cannot be set, else None."""
+    if exposure_ms is None:
+        return None
+    try:
+        backend = capture.getBackendName()
+    except cv2.error:
+        backend = "unknown"
+    controls = exposure_controls(backend, exposure_ms)
+    if controls is None:
+        return f"exposure {exposure_ms:g} ms not set: backend {backend} has no exposure control"
+    try:
+        refused = [prop for prop, value in controls if not capture.set(prop, value)]
+    except cv2.error as exc:
+        return f"exposure {exposure_ms:g} ms not set: {exc}"
+    if refused:
+        return f"exposure {exposure_ms:g} ms refused by the camera ({backend}); auto exposure"
+    return None
+
+
+class CameraOpener:
+    """Opens camera ``index`` at the configured size, rate and exposure, or returns None.
+
+    ``note`` says what the last opened camera refused (its exposure), for the status line;
+    a note is logged once, not at every reopen.
+    """
+
+    def __init__(self, index: int, camera: CameraConfig) -> None:
+        self.index = index
+        self.camera = camera
+        self.note: str | None = None
+
+    def __call__(self) -> Capture | None:
+        capture = cv2.VideoCapture(self.index)
         if not capture.isOpened():
             capture.release()
             return None
-        capture.set(cv2.CAP_PROP_FRAME_WIDTH, camera.width)
-        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, camera.height)
-        capture.set(cv2.CAP_PROP_FPS, camera.fps)
+        capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.camera.width)
+        capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.camera.height)
+        capture.set(cv2.CAP_PROP_FPS, self.camera.fps)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        note = apply_exposure(capture, self.camera.exposure_ms)
+        if note and note != self.note:
+            log.warning("camera %d: %s", self.index, note)
+        self.note = note
         return capture
-
-    return open_camera
 
 
 def stream_opener(url: str) -> Callable[[], Capture | None]:
@@ -534,7 +614,12 @@ def camera_index(spec: str) -> int | None:
     return int(digits) if digits.isdigit() and len(digits) <= 3 else None
 
 
-def _open_live(name: str, opener: Callable[[], Capture | None], what: str) -> LiveSource:
+def _open_live(
+    name: str,
+    opener: Callable[[], Capture | None],
+    what: str,
+    note: Callable[[], str | None] = lambda: None,
+) -> LiveSource:
     """Open once here so a wrong spec fails at start; later losses are the grabber's job."""
     first = opener()
     if first is None:
@@ -544,7 +629,7 @@ def _open_live(name: str, opener: Callable[[], Capture | None], what: str) -> Li
     def reopen() -> Capture | None:
         return handed.pop() if handed else opener()
 
-    return LiveSource(name, reopen)
+    return LiveSource(name, reopen, note=note)
 
 
 def open_source(
@@ -571,7 +656,8 @@ def open_source(
         return WedgeSource(stdin)
     index = camera_index(spec)
     if index is not None:
-        return _open_live(f"camera {index}", camera_opener(index, camera), f"camera {index}")
+        opener = CameraOpener(index, camera)
+        return _open_live(f"camera {index}", opener, f"camera {index}", lambda: opener.note)
     if spec.lower().startswith(STREAM_SCHEMES):
         return _open_live(spec, stream_opener(spec), "stream")
     return _open_path(Path(spec).expanduser(), camera, realtime, loop)

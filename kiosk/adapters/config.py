@@ -45,6 +45,8 @@ class CameraConfig:
     height: int = 720
     fps: float = 30.0
     fallback_after: int = 15
+    exposure_ms: float | None = 2.0
+    """Manual exposure for cameras by index; None leaves the camera's auto exposure."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,22 @@ class _Reader:
             raise self._fail(key, f"a number from {low:g} to {high:g}", value)
         if not low <= value <= high:
             raise self._fail(key, f"a number from {low:g} to {high:g}", value)
+        return float(value)
+
+    def number_or_auto(
+        self, key: str, default: float | None, *, low: float, high: float
+    ) -> float | None:
+        """A number in range, or the string ``"auto"`` (None)."""
+        self.seen.add(key)
+        value = self.table.get(key, "auto" if default is None else default)
+        if value == "auto":
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise self._fail(key, f'"auto" or a number from {low:g} to {high:g}', value)
         return float(value)
 
     def integer(self, key: str, default: int, *, low: int, high: int) -> int:
@@ -230,6 +248,7 @@ def load_config(path: str | Path) -> KioskConfig:
         height=c.integer("height", 720, low=120, high=4320),
         fps=c.number("fps", 30.0, low=1, high=240),
         fallback_after=c.integer("fallback_after", 15, low=1, high=10000),
+        exposure_ms=c.number_or_auto("exposure_ms", 2.0, low=0.05, high=1000),
     )
     c.check_unknown()
 

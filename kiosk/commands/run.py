@@ -81,7 +81,7 @@ def build_service(
             source=spec,
             connected=stats.connected,
             fps=round(stats.fps, 1),
-            message=stats.error or "",
+            message=stats.error or stats.note or "",
         )
 
     return KioskService(

@@ -236,3 +236,79 @@ def test_a_live_source_iterates_until_closed(video: Path) -> None:
     assert len(seen) == 3
     assert [f.index for f in seen] == sorted(f.index for f in seen)
     assert source.live
+
+
+def test_exposure_controls_speak_each_backends_unit() -> None:
+    from kiosk.adapters.camera import exposure_controls
+
+    assert exposure_controls("V4L2", 2.0) == [
+        (cv2.CAP_PROP_AUTO_EXPOSURE, 1),  # V4L2_EXPOSURE_MANUAL
+        (cv2.CAP_PROP_EXPOSURE, 20),  # 100 µs units
+    ]
+    assert exposure_controls("V4L2", 0.05)[1] == (cv2.CAP_PROP_EXPOSURE, 1)  # never 0
+    assert exposure_controls("MSMF", 2.0) == [
+        (cv2.CAP_PROP_AUTO_EXPOSURE, 0.25),
+        (cv2.CAP_PROP_EXPOSURE, -9),  # log2 s: 1/512 s
+    ]
+    assert exposure_controls("DSHOW", 16.0)[1] == (cv2.CAP_PROP_EXPOSURE, -6)
+    assert exposure_controls("FFMPEG", 2.0) is None
+    assert exposure_controls("GSTREAMER", 2.0) is None
+
+
+class _Camera:
+    """A capture that records what was set on it and accepts or refuses each property."""
+
+    def __init__(self, backend: str, refuse: frozenset[int] = frozenset()) -> None:
+        self.backend = backend
+        self.refuse = refuse
+        self.set_calls: list[tuple[int, float]] = []
+
+    def getBackendName(self) -> str:  # OpenCV's name
+        return self.backend
+
+    def set(self, prop: int, value: float) -> bool:
+        self.set_calls.append((prop, value))
+        return prop not in self.refuse
+
+    def read(self) -> tuple[bool, None]:
+        return False, None
+
+    def release(self) -> None:
+        pass
+
+
+def test_apply_exposure_sets_it_or_says_why_not(video: Path) -> None:
+    from kiosk.adapters.camera import apply_exposure
+
+    camera = _Camera("V4L2")
+    assert apply_exposure(camera, 2.0) is None
+    assert camera.set_calls == [(cv2.CAP_PROP_AUTO_EXPOSURE, 1), (cv2.CAP_PROP_EXPOSURE, 20)]
+
+    untouched = _Camera("V4L2")
+    assert apply_exposure(untouched, None) is None and untouched.set_calls == []
+
+    stubborn = _Camera("V4L2", refuse=frozenset({cv2.CAP_PROP_AUTO_EXPOSURE}))
+    note = apply_exposure(stubborn, 2.0)
+    assert note == "exposure 2 ms refused by the camera (V4L2); auto exposure"
+
+    real = cv2.VideoCapture(str(video))  # a real capture whose backend has no exposure
+    try:
+        note = apply_exposure(real, 2.0)
+    finally:
+        real.release()
+    assert note is not None and note.startswith("exposure 2 ms not set: backend ")
+
+
+def test_a_live_source_carries_its_openers_note(video: Path) -> None:
+    from kiosk.adapters.camera import LiveSource
+
+    def open_capture() -> cv2.VideoCapture | None:
+        capture = cv2.VideoCapture(str(video))
+        return capture if capture.isOpened() else None
+
+    note = "exposure 2 ms refused by the camera (V4L2); auto exposure"
+    source = LiveSource("cam", open_capture, poll_s=0.05, backoff_base=0.01, note=lambda: note)
+    try:
+        assert source.stats().note == note
+    finally:
+        source.close()

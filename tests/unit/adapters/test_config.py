@@ -17,6 +17,14 @@ def test_example_config_loads_with_paths_relative_to_the_file() -> None:
     assert config.root_key == (EXAMPLE.parent / "../var/root.pub.pem").resolve()
     assert config.policy == EXAMPLE.parent / "policy.toml"
     assert config.sync.batch_size == 500 and config.camera.fallback_after == 15
+    assert config.camera.exposure_ms == 2.0
+
+
+@pytest.mark.parametrize(("value", "want"), [('"auto"', None), ("4", 4.0), ("0.5", 0.5)])
+def test_camera_exposure_is_milliseconds_or_auto(tmp_path: Path, value: str, want: object) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[camera]\nexposure_ms = {value}')
+    assert load_config(path).camera.exposure_ms == want
 
 
 @pytest.mark.parametrize(
@@ -39,6 +47,14 @@ def test_example_config_loads_with_paths_relative_to_the_file() -> None:
         (
             'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[camera]\nfsp = 3',
             "unknown key 'camera.fsp'",
+        ),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[camera]\nexposure_ms = "short"',
+            "key 'camera.exposure_ms': expected \"auto\" or a number from 0.05 to 1000, got 'short'",
+        ),
+        (
+            'kiosk_id = "k"\n[trust]\nroot_key = "r.pem"\n[camera]\nexposure_ms = 0',
+            "key 'camera.exposure_ms': expected \"auto\" or a number from 0.05 to 1000, got 0",
         ),
         ('kiosk_id = "k"\nscan = 3\n[trust]\nroot_key = "r.pem"', "key 'scan': expected a table"),
         ("kiosk_id = ", "not valid TOML"),
