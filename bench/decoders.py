@@ -33,6 +33,7 @@ import numpy as np
 from kiosk.adapters.camera import image_files, read_image
 from kiosk.adapters.qr import (
     BACKENDS,
+    DEFAULT_PRIMARY,
     Cascade,
     QrRead,
     available_backends,
@@ -245,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     video_decoders: dict[str, Decoder] = {"zxing": decoders["zxing"]}
     for other in available:
-        if other != "zxing":
+        if other not in ("zxing", DEFAULT_PRIMARY):
             video_decoders[f"cascade, fallback {other}"] = Cascade(fallback=other)
     for size in SIZES:
         print("\n".join(run_video(video_decoders, args.people, args.seed, size)))

@@ -211,3 +211,37 @@ def test_rescue_costs_nothing_extra_on_empty_frames() -> None:
 
     for image, _ in render_frames(10, 5, categories=("empty",), sizes=((640, 480),)):
         assert decode_frame(image, "zxing-rescue") == []
+
+
+@pytest.mark.parametrize("sigma", [0.0, 2.0, 4.0, 8.0, 16.0])
+def test_noise_sigma_measures_the_noise_and_ignores_edges(sigma: float) -> None:
+    from kiosk.adapters.qr import noise_sigma
+
+    rng = np.random.default_rng([7, int(sigma)])
+    scene = cv2.resize(_crisp(TEXT, px=4), (1280, 720), interpolation=cv2.INTER_NEAREST)
+    scene = (scene.astype(np.float32) * 0.6 + 50).astype(np.float32)  # no clipping at the ends
+    noisy = np.clip(scene + rng.normal(0, sigma, scene.shape), 0, 255).astype(np.uint8)
+    assert abs(noise_sigma(noisy) - sigma) <= max(0.7, 0.12 * sigma)
+
+
+def test_noise_sigma_of_tiny_frames_is_zero() -> None:
+    from kiosk.adapters.qr import noise_sigma
+
+    assert noise_sigma(np.zeros((1, 2), np.uint8)) == 0.0
+    assert noise_sigma(np.zeros((40, 40), np.uint8)) == 0.0
+
+
+def test_the_default_smooths_a_noisy_frame_and_reads_it_as_before() -> None:
+    """A phone held still in a dark room, camera gain up: noise near 4 grey levels."""
+    from kiosk.adapters.qr import NOISY_SIGMA, noise_sigma
+    from kiosk.footage import Person, exposure, render_video
+
+    people = [Person(TEXT, 0.4)]
+    frames, spans, _ = render_video(people, 3, size=(1280, 720), fps=30.0, exposure_ms=2.0)
+    images = list(frames)
+    assert exposure(2.0, 30.0).gain > 1
+    held = [cv2.cvtColor(images[i], cv2.COLOR_BGR2GRAY) for i in range(spans[0].hold_first, spans[0].hold_last + 1)]  # fmt: skip
+    assert all(noise_sigma(g) >= NOISY_SIGMA for g in held)
+    assert all(TEXT in [r.text for r in decode_frame(g, "zxing-rescue")] for g in held)
+    clean = _frame("plain")
+    assert noise_sigma(cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)) < NOISY_SIGMA
