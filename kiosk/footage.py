@@ -17,13 +17,20 @@ Two products:
   odd motion-blurred jerk), leaving; ``manifest.jsonl`` has one row per person
   with the expected text and the first and last frame the phone is in view.
 
+The video's camera has an exposure (``exposure_ms``; None: auto exposure,
+which indoors runs to 60 % of the frame interval).  A moving phone smears over
+the distance it travels while the shutter is open; a shorter exposure smears
+less but lets in less light: the room darkens, and once the exposure is more
+than ``SCREEN_HEADROOM`` times shorter than auto, the camera's gain goes up and
+with it the noise.  The lit phone screen stays well exposed throughout.
+
 Each code is drawn with ``qrcode`` (error correction M, alphanumeric mode when
 every character allows it, as the spec asks) onto a phone screen with a
 rounded bezel, app chrome and a hand, warped into a cluttered scene with numpy
 and OpenCV array operations only.
 
     python -m kiosk.footage --out DIR --kind frames|video --count N --seed S \
-        --size 1280x720 [--texts-file F]
+        --size 1280x720 [--texts-file F] [--exposure-ms 2]
 """
 
 from __future__ import annotations
@@ -75,6 +82,16 @@ PHONE_ASPECT = 2.05
 
 QR_OF_SCREEN = 0.8
 """QR code width (with quiet zone) / screen width."""
+
+AUTO_SHUTTER = 0.6
+"""Auto exposure indoors: the shutter is open for this share of each frame interval."""
+
+SCREEN_HEADROOM = 4.0
+"""A lit phone screen is about this many times brighter than the room around it, so an
+exposure up to this much shorter than auto needs no extra gain to show the screen."""
+
+FRAME_NOISE = 2.5
+"""Sensor noise (standard deviation, grey levels) of the video frames at unit gain."""
 
 
 @dataclass(frozen=True)
@@ -665,19 +682,51 @@ def _plan(people: Sequence[Person], seed: int, size: Size, fps: float) -> tuple[
     return visits, cursor
 
 
+@dataclass(frozen=True)
+class Exposure:
+    """What a camera's exposure does to a video frame."""
+
+    shutter: float
+    """Share of the frame interval the shutter is open: the blur is speed x shutter."""
+    gain: float
+    """Sensor gain (1 = none): multiplies the noise."""
+    room: float
+    """Brightness of the room (not of the lit screen), 1 = as at auto exposure."""
+
+
+def exposure(exposure_ms: float | None, fps: float) -> Exposure:
+    """The effect of ``exposure_ms`` (None: auto exposure) at ``fps`` frames per second."""
+    if exposure_ms is not None and not exposure_ms > 0:
+        raise ValueError(f"exposure must be positive, got {exposure_ms} ms")
+    shutter = AUTO_SHUTTER if exposure_ms is None else min(1.0, exposure_ms * fps / 1000.0)
+    gain = max(1.0, AUTO_SHUTTER / (shutter * SCREEN_HEADROOM))
+    return Exposure(shutter, gain, min(1.0, shutter * gain / AUTO_SHUTTER))
+
+
 def render_video(
-    people: Sequence[Person], seed: int, *, size: Size = (1280, 720), fps: float = 25.0
+    people: Sequence[Person],
+    seed: int,
+    *,
+    size: Size = (1280, 720),
+    fps: float = 25.0,
+    exposure_ms: float | None = None,
 ) -> tuple[Iterator[np.ndarray], list[PersonSpan], int]:
     """(frames, people's spans, frame count) for people walking up one after another."""
     visits, total = _plan(people, seed, size, fps)
-    return _video_frames(visits, total, seed, size), [v.span for v in visits], total
+    frames = _video_frames(visits, total, seed, size, exposure(exposure_ms, fps))
+    return frames, [v.span for v in visits], total
 
 
-def _video_frames(visits: list[_Visit], total: int, seed: int, size: Size) -> Iterator[np.ndarray]:
+def _video_frames(
+    visits: list[_Visit], total: int, seed: int, size: Size, camera: Exposure
+) -> Iterator[np.ndarray]:
     rng = np.random.default_rng([seed, 11])
     bg = render_background(size, rng)
+    if camera.room < 1.0:
+        bg = (bg.astype(np.float32) * camera.room).astype(np.uint8)
+    sigma = FRAME_NOISE * camera.gain
     noise_bank = [
-        (rng.standard_normal((size[1], size[0], 3), dtype=np.float32) * 2.5) for _ in range(6)
+        (rng.standard_normal((size[1], size[0], 3), dtype=np.float32) * sigma) for _ in range(6)
     ]
     by_frame: dict[int, tuple[_Visit, int]] = {}
     for v in visits:
@@ -690,8 +739,8 @@ def _video_frames(visits: list[_Visit], total: int, seed: int, size: Size) -> It
             pose = v.path[k]
             prev = v.path[k - 1] if k else pose
             dx, dy = pose.cx - prev.cx, pose.cy - prev.cy
-            speed = math.hypot(dx, dy)
-            motion = (speed * 0.6, math.degrees(math.atan2(dy, dx))) if speed > 3 else None
+            blur = math.hypot(dx, dy) * camera.shutter  # composite skips under 2 px
+            motion = (blur, math.degrees(math.atan2(dy, dx))) if blur > 0 else None
             frame, _ = composite(bg, v.phone, pose, brightness=0.9, motion=motion)
         noisy = frame.astype(np.float32) + noise_bank[int(rng.integers(0, len(noise_bank)))]
         yield np.clip(noisy, 0, 255).astype(np.uint8)
@@ -705,13 +754,14 @@ def write_video(
     size: Size = (1280, 720),
     fps: float = 25.0,
     name: str = "footage.avi",
+    exposure_ms: float | None = None,
 ) -> VideoManifest:
     """Write the video ``out/name`` (.avi: MJPG, .mp4: mp4v) and ``out/manifest.jsonl``."""
     suffix = Path(name).suffix.lower()
     if suffix not in VIDEO_FOURCC:
         raise ValueError(f"{name}: video name ends in one of {', '.join(VIDEO_FOURCC)}")
     out.mkdir(parents=True, exist_ok=True)
-    frames, spans, total = render_video(people, seed, size=size, fps=fps)
+    frames, spans, total = render_video(people, seed, size=size, fps=fps, exposure_ms=exposure_ms)
     path = out / name
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC[suffix]), fps, size)
     if not writer.isOpened():
@@ -776,6 +826,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--hold", type=float, default=2.0, help="video: seconds each code is held")
     p.add_argument("--fps", type=float, default=25.0, help="video: frames per second")
     p.add_argument("--name", default="footage.avi", help="video: file name (.avi or .mp4)")
+    p.add_argument(
+        "--exposure-ms",
+        type=float,
+        help="video: the camera's exposure in ms (default: auto, 60%% of the frame interval)",
+    )
     args = p.parse_args(argv)
     if args.count < 1:
         p.error("--count must be at least 1")
@@ -790,7 +845,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     people = [Person(pool[i % len(pool)], args.hold) for i in range(args.count)]
     size = (args.size or [(1280, 720)])[0]
     try:
-        manifest = write_video(args.out, people, args.seed, size=size, fps=args.fps, name=args.name)
+        manifest = write_video(
+            args.out,
+            people,
+            args.seed,
+            size=size,
+            fps=args.fps,
+            name=args.name,
+            exposure_ms=args.exposure_ms,
+        )
     except (OSError, ValueError) as exc:
         print(f"footage: {exc}", file=sys.stderr)
         return 2

@@ -169,3 +169,39 @@ def test_command_line_writes_frames_and_video(
     assert "1 people" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["--out", str(tmp_path), "--size", "big"])
+
+
+def test_exposure_model_auto_is_the_old_camera_and_short_costs_light() -> None:
+    from kiosk.footage import AUTO_SHUTTER, SCREEN_HEADROOM, Exposure, exposure
+
+    assert exposure(None, 30.0) == Exposure(AUTO_SHUTTER, 1.0, 1.0)
+    assert exposure(20.0, 30.0) == Exposure(0.6, 1.0, 1.0)
+    ten = exposure(10.0, 30.0)  # half the light: the room darkens, no gain needed yet
+    assert ten.shutter == pytest.approx(0.3) and ten.gain == 1.0 and ten.room == pytest.approx(0.5)
+    two = exposure(2.0, 30.0)  # beyond the screen's headroom: gain (and noise) go up
+    assert two.shutter == pytest.approx(0.06)
+    assert two.gain == pytest.approx(AUTO_SHUTTER / (0.06 * SCREEN_HEADROOM))
+    assert two.room == pytest.approx(1 / SCREEN_HEADROOM)
+    assert exposure(100.0, 30.0).shutter == 1.0  # never longer than a frame
+    with pytest.raises(ValueError, match="exposure must be positive"):
+        exposure(0.0, 30.0)
+
+
+def test_a_short_exposure_reads_a_rising_phone_before_it_stops() -> None:
+    """At auto exposure the phone smears on its way up and is first read as it comes to
+    rest; at 2 ms it is read while still moving, with the whole code just in view."""
+    from kiosk.footage import render_video
+
+    texts = sample_texts(2, 21)
+    people = [Person(t, 0.5) for t in texts]
+    first_read: dict[float | None, list[int]] = {}
+    for exposure_ms in (None, 2.0):
+        frames, spans, _ = render_video(people, 5, size=(1280, 720), fps=30.0, exposure_ms=exposure_ms)  # fmt: skip
+        reads = [{r.text for r in decode_frame(f, "zxing-rescue")} for f in frames]
+        first_read[exposure_ms] = [
+            next(i for i in range(s.first_frame, s.last_frame + 1) if s.text in reads[i])
+            - s.hold_first
+            for s in spans
+        ]
+    assert all(lead >= -1 for lead in first_read[None])  # read at rest (or a frame before)
+    assert all(lead <= -3 for lead in first_read[2.0])  # read at least 100 ms sooner
