@@ -7,6 +7,15 @@ decisions with the frame times that produced them.  It does no logging, no
 networking and no drawing: the service hands its output to the recorder,
 and ``kiosk scan --source`` prints it.  Judging material (lists, policy)
 comes from a provider so a sync can swap it in between two frames.
+
+A text that is not a health code (no ``HCK1:`` prefix) read from a stream of
+frames is judged only once it has been read on a second frame within the
+presentation gap.  Someone holding up the wrong QR code is read on frame after
+frame and told "not a health code" a frame later; a decoder's phantom (a few
+digits read off part of a phone screen on one frame, as zxing-cpp does now and
+then) never becomes a DENY on the guard's screen.  Health codes are judged on
+their first frame: their signature stands behind every byte.  Stills (a folder
+of unrelated photos) and scanned texts are judged at once.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.adapters.config import ScanConfig
+from kiosk.core.codec import PREFIX
 from kiosk.core.model import Decision
 from kiosk.core.pipeline import ScanContext, scan
 from kiosk.core.policy import verdict_of
@@ -70,7 +80,13 @@ class LoopStats:
     frames_with_code: int = 0
     decisions: int = 0
     holds: int = 0
+    unconfirmed: int = 0
+    """Reads of a foreign text not (yet) seen on a second frame."""
     last_decode_ms: float = 0.0
+
+
+FOREIGN_MEMORY = 64
+"""Foreign texts remembered while they wait for a second frame."""
 
 
 class ScanLoop:
@@ -84,12 +100,15 @@ class ScanLoop:
         *,
         now: Callable[[float], int] | None = None,
         perf: Callable[[], float] = time.perf_counter,
+        confirm_foreign: bool = True,
     ) -> None:
         self._decode = decoder
         self._context = context
         self._guard = guard
         self._now = now or (lambda _t: int(time.time()))
         self._perf = perf
+        self._confirm_foreign = confirm_foreign
+        self._foreign: dict[str, tuple[int, float]] = {}  # text -> (frame index, time) last read
         self.stats = LoopStats()
 
     def process_frame(self, frame: Any, source: str = "") -> list[StreamDecision]:
@@ -103,10 +122,26 @@ class ScanLoop:
             self.stats.frames_with_code += 1
         out: list[StreamDecision] = []
         for read in reads:
+            if not self._confirmed(read.text, frame.index, frame.t):
+                self.stats.unconfirmed += 1
+                continue
             made = self.process_text(read.text, frame.t, frame.index, source, decode_ms)
             if made is not None:
                 out.append(made)
         return out
+
+    def _confirmed(self, text: str, index: int, t: float) -> bool:
+        """Whether a text read on frame ``index`` may be judged (see the module docstring)."""
+        if not self._confirm_foreign or text.startswith(PREFIX):
+            return True
+        gap = self._guard.rules.presentation_gap_s
+        last = self._foreign.get(text)
+        self._foreign[text] = (index, t)
+        if len(self._foreign) > FOREIGN_MEMORY:
+            self._foreign = {k: v for k, v in self._foreign.items() if t - v[1] <= gap}
+            while len(self._foreign) > FOREIGN_MEMORY:
+                del self._foreign[next(iter(self._foreign))]
+        return last is not None and last[0] != index and 0 <= t - last[1] <= gap
 
     def process_text(
         self, text: str, t: float, index: int = 0, source: str = "", decode_ms: float = 0.0

@@ -114,6 +114,7 @@ class KioskService:
             self.context,
             ReplayGuard(replay_rules(config.scan)),
             now=lambda _t: int(self._clock()),
+            confirm_foreign=not getattr(frames, "stills", False),
         )
         if sync is not None and getattr(sync, "client", None) is not None:
             sync.client.on_lists = self.swap_lists

@@ -112,6 +112,8 @@ class FrameSource(Protocol):
 
     name: str
     live: bool
+    stills: bool
+    """Each picture stands alone (a folder of photos), not a frame of one moving scene."""
 
     def __iter__(self) -> Iterator[Item]: ...
 
@@ -151,6 +153,7 @@ class _FileSource:
     """
 
     live = False
+    stills = False
 
     def __init__(self, name: str, fps: float, *, realtime: bool, loop: bool) -> None:
         self.name = name
@@ -217,6 +220,8 @@ def image_files(folder: Path) -> list[Path]:
 class ImageFilesSource(_FileSource):
     """A list of image files (a folder, or one image); each frame is named by its file."""
 
+    stills = True
+
     def __init__(
         self,
         name: str,
@@ -274,6 +279,7 @@ class WedgeSource:
     """QR texts typed by a hand scanner, one a line, from stdin or a given text stream."""
 
     live = True
+    stills = False
 
     def __init__(self, stream: TextIO | None = None, name: str = "wedge") -> None:
         self.stream = stream
@@ -469,6 +475,7 @@ class LiveSource:
     """A camera or stream read through a ``LatestFrameGrabber``; iterates until closed."""
 
     live = True
+    stills = False
 
     def __init__(
         self,

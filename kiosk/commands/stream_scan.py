@@ -38,7 +38,11 @@ def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
         return int(base + t) if base is not None else int(time.time())
 
     loop = ScanLoop(
-        Cascade.from_config(camera), lambda: judgement.context, ReplayGuard(rules), now=now_of
+        Cascade.from_config(camera),
+        lambda: judgement.context,
+        ReplayGuard(rules),
+        now=now_of,
+        confirm_foreign=not frames.stills,
     )
     try:
         for frame in frames:

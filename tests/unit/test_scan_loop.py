@@ -1,0 +1,83 @@
+"""The scan loop: foreign texts wait for a second frame; health codes and stills do not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from kiosk.core.pipeline import ScanContext
+from kiosk.core.policy import DEFAULT_POLICY
+from kiosk.core.replay import ReplayGuard, ReplayRules
+from kiosk.scan_loop import FOREIGN_MEMORY, ScanLoop
+
+
+@dataclass(frozen=True)
+class _Read:
+    text: str
+
+
+@dataclass(frozen=True)
+class _Frame:
+    image: Any  # the texts "seen" in this frame
+    t: float
+    index: int
+
+
+def _loop(*, confirm_foreign: bool = True) -> ScanLoop:
+    context = ScanContext(DEFAULT_POLICY, None, None)
+    return ScanLoop(
+        lambda texts: [_Read(t) for t in texts],
+        lambda: context,
+        ReplayGuard(ReplayRules(presentation_gap_s=1.5)),
+        now=lambda _t: 1_800_000_000,
+        confirm_foreign=confirm_foreign,
+    )
+
+
+def _run(loop: ScanLoop, frames: list[list[str]], fps: float = 30.0) -> list[tuple[int, str]]:
+    out = []
+    for i, texts in enumerate(frames):
+        for made in loop.process_frame(_Frame(texts, i / fps, i)):
+            out.append((made.frame_index, made.decision.reasons[0].code.value))
+    return out
+
+
+def test_a_foreign_code_held_up_is_judged_on_its_second_frame() -> None:
+    loop = _loop()
+    assert _run(loop, [[], ["WIFI:S:lobby;;"], ["WIFI:S:lobby;;"], ["WIFI:S:lobby;;"]]) == [
+        (2, "BAD_PREFIX")
+    ]
+
+
+def test_a_phantom_read_on_one_frame_is_never_judged() -> None:
+    loop = _loop()
+    frames = [["8128"], [], [], ["0417"], *([[]] * 60), ["8128"]]  # 2 s later: not a second frame
+    assert _run(loop, frames) == []
+    assert loop.stats.unconfirmed == 3
+
+
+def test_two_symbols_with_the_same_text_in_one_frame_are_not_two_frames() -> None:
+    assert _run(_loop(), [["8128", "8128"]]) == []
+
+
+def test_health_codes_are_judged_on_their_first_frame() -> None:
+    made = _run(_loop(), [["HCK1:NOT-BASE45"]])
+    assert made == [(0, "BASE45_INVALID")]
+
+
+def test_stills_judge_every_foreign_code_at_once() -> None:
+    assert _run(_loop(confirm_foreign=False), [["8128"]]) == [(0, "BAD_PREFIX")]
+
+
+def test_scanned_texts_are_judged_at_once() -> None:
+    made = _loop().process_text("WIFI:S:lobby;;", 0.0)
+    assert made is not None and made.decision.reasons[0].code.value == "BAD_PREFIX"
+
+
+@pytest.mark.parametrize("count", [FOREIGN_MEMORY * 3])
+def test_waiting_foreign_texts_are_bounded(count: int) -> None:
+    loop = _loop()
+    _run(loop, [[f"junk {i}"] for i in range(count)], fps=1000.0)
+    assert len(loop._foreign) <= FOREIGN_MEMORY
