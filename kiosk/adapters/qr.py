@@ -17,6 +17,8 @@ Backends, measured in ``BENCHMARKS.md``:
   sharpened.  Frames without a symbol cost the same as plain ``zxing``.  A
   noisy frame (a short exposure with the camera's gain up, a dark lobby) is
   smoothed first: noise makes zxing-cpp's finder search several times slower.
+  zxing-cpp's tries at downscaled copies are kept for frames above 1080 rows,
+  where a close-up's modules grow too big for its binarizer.
 - ``zbar`` (pyzbar, optional extra ``zbar``, needs the system's libzbar0): it
   does not read inverted codes, so a frame it finds nothing in is inverted and
   read again.
@@ -121,6 +123,13 @@ frame instead of 1-2, and reads the smoothed frame as often in a third of the ti
 clean frames (about 2 levels) are read as they are, since smoothing costs the smallest
 codes their reads (BENCHMARKS.md, "People walking up")."""
 
+DOWNSCALE_ABOVE_ROWS = 1080
+"""The default stage lets zxing-cpp also try downscaled copies only of frames taller than
+this.  Up to 1920x1080 a code filling the frame has modules of at most ~17 pixels, which
+zxing-cpp reads at full size (20 of 20 blurred close-ups, with or without the extra tries,
+and no read lost on the generated stills); at 3840x2160 it read 4 of 20 without them.  The
+tries cost about 0.25 ms a 1280x720 frame (BENCHMARKS.md, "QR decoders, fourth run")."""
+
 NOISE_ROW_STEP = 16
 """``noise_sigma`` looks at every this-many-th row."""
 
@@ -195,7 +204,10 @@ def _zxing_reader(*, rescue: bool = False) -> Reader:
             import cv2
 
             grey = cv2.blur(grey, (3, 3))
-        for barcode in zxingcpp.read_barcodes(grey, formats=qr_only, return_errors=rescue):
+        downscale = not rescue or grey.shape[0] > DOWNSCALE_ABOVE_ROWS
+        for barcode in zxingcpp.read_barcodes(
+            grey, formats=qr_only, return_errors=rescue, try_downscale=downscale
+        ):
             if barcode.valid:
                 found.append((_as_text(barcode.text), corners_of(barcode)))
             else:

@@ -245,3 +245,34 @@ def test_the_default_smooths_a_noisy_frame_and_reads_it_as_before() -> None:
     assert all(TEXT in [r.text for r in decode_frame(g, "zxing-rescue")] for g in held)
     clean = _frame("plain")
     assert noise_sigma(cv2.cvtColor(clean, cv2.COLOR_BGR2GRAY)) < NOISY_SIGMA
+
+
+def _close_up(size: tuple[int, int], seed: int) -> np.ndarray:
+    """A blurred phone held so close that its code fills most of the frame's height."""
+    from kiosk.footage import (
+        QR_OF_SCREEN,
+        Pose,
+        add_noise,
+        composite,
+        render_background,
+        render_phone,
+    )
+
+    w, h = size
+    rng = np.random.default_rng([seed, 5])
+    phone_w = 0.8 * h / (QR_OF_SCREEN * 0.92)
+    phone = render_phone(TEXT, int(phone_w), dark=False, rng=rng)
+    frame, _ = composite(render_background(size, rng), phone, Pose(w / 2, h / 2, phone_w, 3, 5, -4))
+    frame = cv2.GaussianBlur(frame, (0, 0), 1.6 * h / 720)
+    return cv2.cvtColor(add_noise(frame, 2.0, rng), cv2.COLOR_BGR2GRAY)
+
+
+def test_downscaled_tries_are_kept_where_close_ups_need_them() -> None:
+    import zxingcpp
+
+    qr = zxingcpp.BarcodeFormat.QRCode
+    big = _close_up((3840, 2160), 1)  # modules of ~25 pixels, softened
+    assert not zxingcpp.read_barcodes(big, formats=qr, try_downscale=False)
+    assert [r.text for r in decode_frame(big, "zxing-rescue")] == [TEXT]
+    hd = _close_up((1280, 720), 1)  # at 720p the full-size read is enough
+    assert [r.text for r in decode_frame(hd, "zxing-rescue")] == [TEXT]
