@@ -135,8 +135,8 @@ class ScanLoop:
         if not self._confirm_foreign or text.startswith(PREFIX):
             return True
         gap = self._guard.rules.presentation_gap_s
-        last = self._foreign.get(text)
-        self._foreign[text] = (index, t)
+        last = self._foreign.pop(text, None)
+        self._foreign[text] = (index, t)  # last in the dict: the newest read, evicted last
         if len(self._foreign) > FOREIGN_MEMORY:
             self._foreign = {k: v for k, v in self._foreign.items() if t - v[1] <= gap}
             while len(self._foreign) > FOREIGN_MEMORY:

@@ -121,7 +121,7 @@ NOISY_SIGMA = 3.5
 default stage reads it.  At 1280x720 with noise of 4 levels, zxing-cpp takes 5-6 ms a
 frame instead of 1-2, and reads the smoothed frame as often in a third of the time;
 clean frames (about 2 levels) are read as they are, since smoothing costs the smallest
-codes their reads (BENCHMARKS.md, "People walking up")."""
+codes their reads (BENCHMARKS.md, "QR decoders, third run")."""
 
 DOWNSCALE_ABOVE_ROWS = 1080
 """The default stage lets zxing-cpp also try downscaled copies only of frames taller than

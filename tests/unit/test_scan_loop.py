@@ -81,3 +81,14 @@ def test_waiting_foreign_texts_are_bounded(count: int) -> None:
     loop = _loop()
     _run(loop, [[f"junk {i}"] for i in range(count)], fps=1000.0)
     assert len(loop._foreign) <= FOREIGN_MEMORY
+
+
+def test_a_foreign_text_read_again_is_the_last_to_be_forgotten() -> None:
+    loop = _loop()
+    frames: list[list[str]] = [["keep"]]
+    frames += [[f"junk {i}"] for i in range(FOREIGN_MEMORY // 2)]
+    frames += [["keep"]]  # confirmed and judged here; now the newest entry
+    frames += [[f"junk {i}"] for i in range(FOREIGN_MEMORY // 2, FOREIGN_MEMORY + 8)]
+    made = _run(loop, frames, fps=1000.0)
+    assert made == [(FOREIGN_MEMORY // 2 + 1, "BAD_PREFIX")]
+    assert "keep" in loop._foreign
