@@ -76,7 +76,10 @@ class BackendUnavailable(Exception):
     """A decoder backend cannot run here (library or system library missing)."""
 
 
-Reader = Callable[[np.ndarray], list[tuple[str, tuple[tuple[int, int], ...]]]]
+Reader = Callable[[np.ndarray, float | None], list[tuple[str, tuple[tuple[int, int], ...]]]]
+"""A backend: (grey frame, its noise if known) -> [(text, corners)].  The noise is an
+estimate from ``noise_sigma`` the caller may already have (a stream's cameras change
+their noise slowly); None lets a backend that needs it estimate it on this frame."""
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
@@ -132,6 +135,15 @@ tries cost about 0.25 ms a 1280x720 frame (BENCHMARKS.md, "QR decoders, fourth r
 
 NOISE_ROW_STEP = 16
 """``noise_sigma`` looks at every this-many-th row."""
+
+NOISE_EVERY = 10
+"""A ``Cascade`` on a stream of frames estimates the noise on one frame in this many and
+keeps the figure for the others: a camera's noise follows its gain and the room's light,
+which change over seconds, not frames.  A third of a second at 30 fps; the estimate
+costs 0.1-0.25 ms a 1280x720 frame (BENCHMARKS.md, "People walking up, fifth run")."""
+
+USES_NOISE = frozenset({"zxing-rescue"})
+"""The backends that look at a frame's noise (and so are worth estimating it for)."""
 
 
 def noise_sigma(grey: np.ndarray) -> float:
@@ -197,10 +209,12 @@ def _zxing_reader(*, rescue: bool = False) -> Reader:
             for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
         )
 
-    def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    def read(
+        grey: np.ndarray, noise: float | None = None
+    ) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
         found = []
         unread = []
-        if rescue and noise_sigma(grey) >= NOISY_SIGMA:
+        if rescue and (noise_sigma(grey) if noise is None else noise) >= NOISY_SIGMA:
             import cv2
 
             grey = cv2.blur(grey, (3, 3))
@@ -248,7 +262,9 @@ def _zbar_reader() -> Reader:
             for s in pyzbar.decode(grey, symbols=qr_only)
         ]
 
-    def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    def read(
+        grey: np.ndarray, noise: float | None = None
+    ) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
         # zbar reads dark modules on light ground only: try the inverted frame too.
         return decode(grey) or decode(np.ascontiguousarray(255 - grey))
 
@@ -264,7 +280,9 @@ def _opencv_reader() -> Reader:
     factory = getattr(cv2, "QRCodeDetectorAruco", None) or cv2.QRCodeDetector
     local = threading.local()  # OpenCV detectors keep state: one per thread
 
-    def read(grey: np.ndarray) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    def read(
+        grey: np.ndarray, noise: float | None = None
+    ) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
         detector = getattr(local, "detector", None)
         if detector is None:
             detector = local.detector = factory()
@@ -314,17 +332,21 @@ def available_backends() -> tuple[str, ...]:
     return tuple(found)
 
 
-def decode_frame(frame: np.ndarray, backend: str = "zxing") -> list[QrRead]:
+def decode_frame(
+    frame: np.ndarray, backend: str = "zxing", *, noise: float | None = None
+) -> list[QrRead]:
     """Every QR code ``backend`` finds in ``frame`` (grey or BGR, 8-bit).
 
-    Raises ``BackendUnavailable`` if the backend cannot run here, ``ValueError``
-    for an unknown backend or a frame that is not an 8-bit image.  A text seen
+    ``noise`` is the frame's noise (``noise_sigma``) if the caller knows it;
+    None: estimated here when the backend needs it.  Raises
+    ``BackendUnavailable`` if the backend cannot run here, ``ValueError`` for
+    an unknown backend or a frame that is not an 8-bit image.  A text seen
     twice in one frame is returned once.
     """
     read = _reader(backend)
     grey = _grey(frame)
     start = time.perf_counter()
-    found = read(grey)
+    found = read(grey, noise)
     ms = (time.perf_counter() - start) * 1000.0
     seen: set[str] = set()
     reads = []
@@ -342,8 +364,11 @@ class Cascade:
     After ``fallback_after`` consecutive frames in which the primary read
     nothing, the fallback runs on one frame in ``fallback_every`` until the
     primary reads again.  An unavailable fallback is dropped at construction,
-    so a kiosk without libzbar0 still runs on the primary alone.  Not
-    thread-safe: one cascade per frame loop.
+    so a kiosk without libzbar0 still runs on the primary alone.  The frame's
+    noise, for a primary that looks at it, is estimated on one frame in
+    ``noise_every`` (1 for stills: unrelated photos each have their own) and
+    again whenever the frame size changes.  Not thread-safe: one cascade per
+    frame loop.
     """
 
     def __init__(
@@ -353,9 +378,10 @@ class Cascade:
         *,
         fallback_after: int = 15,
         fallback_every: int = FALLBACK_EVERY,
+        noise_every: int = NOISE_EVERY,
     ) -> None:
-        if fallback_after < 1 or fallback_every < 1:
-            raise ValueError("fallback_after and fallback_every are at least 1")
+        if fallback_after < 1 or fallback_every < 1 or noise_every < 1:
+            raise ValueError("fallback_after, fallback_every and noise_every are at least 1")
         _reader(primary)
         if fallback is not None:
             try:
@@ -366,23 +392,53 @@ class Cascade:
         self.fallback = fallback
         self.fallback_after = fallback_after
         self.fallback_every = fallback_every
+        self.noise_every = noise_every
         self.misses = 0
         self.fallback_runs = 0
+        self.noise: float | None = None
+        """The last noise estimate (None: none yet, or the primary does not use it)."""
+        self.noise_estimates = 0
+        self._noise_age = 0
+        self._noise_shape: tuple[int, ...] = ()
 
     @classmethod
-    def from_config(cls, camera: Any, fallback: str | None = DEFAULT_FALLBACK) -> Cascade:
-        """A cascade with ``camera.fallback_after`` (a ``CameraConfig``)."""
-        return cls(fallback=fallback, fallback_after=int(camera.fallback_after))
+    def from_config(
+        cls, camera: Any, fallback: str | None = DEFAULT_FALLBACK, *, stills: bool = False
+    ) -> Cascade:
+        """A cascade with ``camera.fallback_after`` (a ``CameraConfig``); ``stills`` for a
+        source of unrelated images (a folder), whose noise is estimated on every one."""
+        return cls(
+            fallback=fallback,
+            fallback_after=int(camera.fallback_after),
+            noise_every=1 if stills else NOISE_EVERY,
+        )
 
     def _fallback_due(self) -> bool:
         past = self.misses - self.fallback_after
         return self.fallback is not None and past >= 0 and past % self.fallback_every == 0
 
+    def _noise_of(self, grey: np.ndarray) -> float | None:
+        """The noise to read ``grey`` with: a fresh estimate when one is due, else the last."""
+        if self.primary not in USES_NOISE:
+            return None
+        if (
+            self.noise is None
+            or self._noise_age >= self.noise_every
+            or (grey.shape != self._noise_shape)
+        ):
+            self.noise = noise_sigma(grey)
+            self.noise_estimates += 1
+            self._noise_age = 0
+            self._noise_shape = grey.shape
+        self._noise_age += 1
+        return self.noise
+
     def __call__(self, frame: np.ndarray) -> list[QrRead]:
         return self.decode(frame)
 
     def decode(self, frame: np.ndarray) -> list[QrRead]:
-        reads = decode_frame(frame, self.primary)
+        grey = _grey(frame)
+        reads = decode_frame(grey, self.primary, noise=self._noise_of(grey))
         if reads:
             self.misses = 0
             return reads
@@ -390,18 +446,22 @@ class Cascade:
         if self._fallback_due():
             assert self.fallback is not None
             self.fallback_runs += 1
-            reads = decode_frame(frame, self.fallback)
+            reads = decode_frame(grey, self.fallback)
         return reads
 
     def reset(self) -> None:
-        """Forget the run of misses (e.g. when the frame source changes)."""
+        """Forget the run of misses and the noise (e.g. when the frame source changes)."""
         self.misses = 0
+        self.noise = None
 
 
 def make_decoder(backend: str, *, fallback_after: int = 15) -> Callable[[np.ndarray], list[QrRead]]:
-    """A frame -> reads callable for a backend name, or ``"cascade"`` for the default."""
+    """A frame -> reads callable for a backend name, or ``"cascade"`` for the default.
+
+    The cascade estimates every frame's noise on its own: this is the operator's tool
+    for one frame's read, and a folder's images are unrelated."""
     if backend == "cascade":
-        return Cascade(fallback_after=fallback_after)
+        return Cascade(fallback_after=fallback_after, noise_every=1)
     _reader(backend)
     return lambda frame: decode_frame(frame, backend)
 

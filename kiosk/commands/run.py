@@ -73,7 +73,7 @@ def build_service(
     frames = _open_frames(config, spec, realtime=realtime, loop=loop)
     from kiosk.adapters.qr import Cascade
 
-    decoder = Cascade.from_config(config.camera)
+    decoder = Cascade.from_config(config.camera, stills=getattr(frames, "stills", False))
 
     def camera_stats() -> CameraStatus:
         stats = frames.stats()

@@ -38,7 +38,7 @@ def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
         return int(base + t) if base is not None else int(time.time())
 
     loop = ScanLoop(
-        Cascade.from_config(camera),
+        Cascade.from_config(camera, stills=frames.stills),
         lambda: judgement.context,
         ReplayGuard(rules),
         now=now_of,

@@ -276,3 +276,51 @@ def test_downscaled_tries_are_kept_where_close_ups_need_them() -> None:
     assert [r.text for r in decode_frame(big, "zxing-rescue")] == [TEXT]
     hd = _close_up((1280, 720), 1)  # at 720p the full-size read is enough
     assert [r.text for r in decode_frame(hd, "zxing-rescue")] == [TEXT]
+
+
+def test_cascade_estimates_a_streams_noise_once_in_noise_every_frames() -> None:
+    """The noise is kept between estimates; a new frame size or a reset estimates again."""
+    from kiosk.adapters.config import CameraConfig
+    from kiosk.adapters.qr import NOISE_EVERY, NOISY_SIGMA
+    from kiosk.footage import Person, render_video
+
+    frames, spans, _ = render_video([Person(TEXT, 0.6)], 3, fps=30.0, exposure_ms=2.0)
+    images = list(frames)
+    held = images[spans[0].hold_first : spans[0].hold_last + 1]
+    cascade = Cascade(noise_every=4)
+    texts = [[r.text for r in cascade(image)] for image in held[:12]]
+    assert texts == [[TEXT]] * 12  # the dark room's noise is smoothed on every frame
+    assert cascade.noise is not None and cascade.noise >= NOISY_SIGMA
+    assert cascade.noise_estimates == 3
+    small = cv2.resize(held[0], (640, 360))
+    cascade(small)
+    assert cascade.noise_estimates == 4
+    cascade.reset()
+    assert cascade.noise is None
+    cascade(small)
+    assert cascade.noise_estimates == 5
+    assert Cascade.from_config(CameraConfig()).noise_every == NOISE_EVERY
+    assert Cascade.from_config(CameraConfig(), stills=True).noise_every == 1
+    plain = Cascade("zxing")  # a primary that does not look at the noise never estimates it
+    plain(held[0])
+    assert (plain.noise, plain.noise_estimates) == (None, 0)
+    with pytest.raises(ValueError):
+        Cascade(noise_every=0)
+
+
+def test_a_known_noise_figure_decides_the_smoothing() -> None:
+    """decode_frame(noise=...) trusts the caller's figure instead of estimating again."""
+    from kiosk.adapters import qr
+
+    calls = []
+    real = qr.noise_sigma
+    try:
+        qr.noise_sigma = lambda grey: calls.append(grey.shape) or real(grey)  # type: ignore[assignment]
+        image = _frame("plain")
+        assert [r.text for r in decode_frame(image, "zxing-rescue", noise=0.0)] == [TEXT]
+        assert [r.text for r in decode_frame(image, "zxing-rescue", noise=9.0)] == [TEXT]
+        assert calls == []
+        decode_frame(image, "zxing-rescue")
+        assert len(calls) == 1
+    finally:
+        qr.noise_sigma = real  # type: ignore[assignment]
