@@ -1,14 +1,19 @@
 """People walking up to the kiosk: one decision each, right verdicts, latency, frame cost.
 
     .venv/bin/python bench/video_people.py [--people 100] [--size 1280x720] [--fps 30]
-        [--exposures 2,auto]
+        [--exposures 2,auto] [--inks colour|grey] [--greys kiosk,luminance]
 
 Renders a seeded video of N people (mixed verdicts; tilted, blurred, dark-mode
 phones; one person shows a screenshot of an earlier person's code) in memory
 and runs every frame through the kiosk's scan loop (decoder cascade, replay
 rules, pipeline) on one core.  The same people walk up once for each camera
 exposure asked for (default: the kiosk's ``camera.exposure_ms``, then auto
-exposure), side by side in one run.  Reports, per exposure:
+exposure), side by side in one run.  Each code is drawn in its colour (green,
+yellow, red modules on a light screen, as health-code apps draw them; dark-mode
+phones light on dark), or near black with ``--inks grey`` (the runs before
+2026-12-01's "Coloured codes").  ``--greys kiosk,luminance`` also runs every
+exposure with the decoder reading plain luminance instead of the kiosk's
+blue-weighted grey.  Reports, per exposure:
 
 - people decided exactly once with the expected verdict, the shared
   screenshot flagged SHARED_CODE;
@@ -35,6 +40,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+import cv2
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from kiosk.adapters.camera import Frame
@@ -46,11 +52,21 @@ from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.replay import ReplayGuard, ReplayRules
 from kiosk.core.trust import load_root_key, parse_revocation_list, parse_trust_list
-from kiosk.footage import QR_OF_SCREEN, Person, _plan, _video_frames, exposure, parse_size
+from kiosk.footage import (
+    CODE_INKS,
+    QR_OF_SCREEN,
+    Person,
+    _plan,
+    _video_frames,
+    exposure,
+    parse_size,
+)
 from kiosk.scan_loop import ScanLoop
 from server_stub.issuer import Issuer, good_certificates, high_risk_travel
 
 KINDS = ("green", "red", "yellow", "positive", "expired", "forged", "travel", "green")
+INK_OF_KIND = {"red": CODE_INKS["R"], "yellow": CODE_INKS["Y"]}
+"""The colour a person's app draws the code in; every other kind holds a green code."""
 
 
 def build_people(issuer: Issuer, n: int, now: int) -> list[tuple[str, str, str]]:
@@ -120,7 +136,16 @@ def main() -> int:
         default=[CameraConfig().exposure_ms, None],
         help="camera exposures in ms, comma-separated; 'auto' for auto exposure",
     )
+    parser.add_argument("--inks", choices=("colour", "grey"), default="colour")
+    parser.add_argument(
+        "--greys",
+        type=lambda v: [g.strip() for g in v.split(",")],
+        default=["kiosk"],
+        help="decoder input, comma-separated: kiosk (blue-weighted) and/or luminance",
+    )
     args = parser.parse_args()
+    if not args.greys or set(args.greys) - {"kiosk", "luminance"}:
+        parser.error("--greys: expected kiosk and/or luminance, comma-separated")
     size = parse_size(args.size)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
@@ -138,10 +163,13 @@ def main() -> int:
         )
     columns: list[tuple[str, list[tuple[str, str]], list[str], bool]] = []
     for exposure_ms in args.exposures:
-        title = "auto exposure" if exposure_ms is None else f"exposure {exposure_ms:g} ms"
-        rows, wrong, ok = run_video(args, size, people, ctx, now, exposure_ms)
-        columns.append((title, rows, wrong, ok))
-    print(f"# {args.people} people at {args.size}, {args.fps:g} fps")
+        for grey in args.greys:
+            title = "auto exposure" if exposure_ms is None else f"exposure {exposure_ms:g} ms"
+            if grey != "kiosk":
+                title += f", {grey} grey"
+            rows, wrong, ok = run_video(args, size, people, ctx, now, exposure_ms, grey)
+            columns.append((title, rows, wrong, ok))
+    print(f"# {args.people} people at {args.size}, {args.fps:g} fps, codes drawn {args.inks}")
     print(f"# machine: {os.cpu_count()} cores, pinned to 1; {dt.date.today().isoformat()}")
     print("| figure | " + " | ".join(c[0] for c in columns) + " |")
     print("|---|" + "---|" * len(columns))
@@ -160,15 +188,22 @@ def run_video(
     ctx: ScanContext,
     now: int,
     exposure_ms: float | None,
+    grey: str = "kiosk",
 ) -> tuple[list[tuple[str, str]], list[str], bool]:
     """One walk-up of everyone at one camera exposure: (rows, problems, all right)."""
-    visits, total = _plan([Person(t, 2.0) for _, t, _ in people], args.seed, size, args.fps)
+    inks = [INK_OF_KIND.get(kind, CODE_INKS["G"]) for kind, _, _ in people]
+    inks[len(people) // 2] = inks[0]  # the screenshot of person 0's code
+    walkers = [
+        Person(t, 2.0, ink if args.inks == "colour" else None)
+        for (_, t, _), ink in zip(people, inks, strict=True)
+    ]
+    visits, total = _plan(walkers, args.seed, size, args.fps)
     shown = {text for _, text, _ in people}
     misread: list[str] = []  # texts read that no phone showed: phantoms, never to be judged
     cascade = Cascade()
 
     def decode(image: Any) -> Any:
-        reads = cascade(image)
+        reads = cascade(image if grey == "kiosk" else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
         misread.extend(r.text for r in reads if r.text not in shown)
         return reads
 

@@ -9,7 +9,7 @@ Two products:
 
 - a folder of labelled still frames (``write_frames``), one category of
   difficulty each (small, close, rotated, tilted, blur, motion, glare,
-  low_contrast, noise, jpeg, dark, moire, empty, plain), with ``manifest.jsonl``
+  low_contrast, noise, jpeg, dark, moire, coloured, empty, plain), with ``manifest.jsonl``
   rows ``{"file", "text", "category", "size"}`` (``text`` null for a frame with
   no code);
 - a video (``write_video``) of people walking up one after another: empty
@@ -70,9 +70,19 @@ CATEGORIES = (
     "jpeg",
     "dark",
     "moire",
+    "coloured",
     "empty",
 )
 """Kinds of still frame, one difficulty each; ``empty`` frames hold no code."""
+
+CODE_INKS: dict[str, tuple[int, int, int]] = {
+    "G": (72, 160, 22),
+    "Y": (20, 190, 250),
+    "R": (50, 50, 220),
+}
+"""BGR colours health-code apps draw a code's modules in, by the code's colour (green,
+yellow, red) on the light screen.  Grey is what matters to a decoder: the yellow's
+luminance (about 188 on a 246 screen) leaves a quarter of a grey code's contrast."""
 
 VIDEO_FOURCC = {".avi": "MJPG", ".mp4": "mp4v"}
 """Codecs this OpenCV build both writes and reads back (checked by the tests)."""
@@ -100,6 +110,8 @@ class Person:
 
     text: str
     hold_s: float = 2.0
+    code_ink: tuple[int, int, int] | None = None
+    """BGR colour of the code's modules on a light screen (``CODE_INKS``); None: near black."""
 
 
 @dataclass(frozen=True)
@@ -213,10 +225,19 @@ _NAMES = ("Wang *ming", "Li *hua", "Zhang *wei", "Chen *jing", "Liu *yang", "Zha
 _SKIN = ((140, 170, 215), (95, 130, 185), (70, 95, 140), (160, 190, 230))
 
 
-def render_phone(text: str | None, width: int, *, dark: bool, rng: np.random.Generator) -> Phone:
+def render_phone(
+    text: str | None,
+    width: int,
+    *,
+    dark: bool,
+    rng: np.random.Generator,
+    code_ink: tuple[int, int, int] | None = None,
+) -> Phone:
     """A phone ``width`` pixels wide showing ``text`` as a QR code (None: an app screen, no code).
 
-    The canvas is wider and taller than the phone so a hand can hold it.
+    ``code_ink`` (BGR, light screens only) draws the modules in a colour, as health-code
+    apps draw a code in its colour (``CODE_INKS``); None: near black.  The canvas is
+    wider and taller than the phone so a hand can hold it.
     """
     w = int(width)
     h = int(w * PHONE_ASPECT)
@@ -260,6 +281,8 @@ def render_phone(text: str | None, width: int, *, dark: bool, rng: np.random.Gen
             -1,
         )
     band = ((60, 160, 50), (40, 170, 220), (50, 50, 200))[int(rng.integers(0, 3))]
+    if code_ink is not None and not dark:
+        band = code_ink
     by0, by1 = sy0 + int(h * 0.06), sy0 + int(h * 0.13)
     cv2.rectangle(image, (sx0, by0), (sx1, by1), band, -1)
     cv2.putText(
@@ -288,8 +311,14 @@ def render_phone(text: str | None, width: int, *, dark: bool, rng: np.random.Gen
     qx0, qy0 = sx0 + (sw - side) // 2, by1 + int(h * 0.08)
     if text is not None:
         light, darkv = (240, 18) if not dark else (18, 235)
-        code = _draw_modules(qr_modules(text), side, darkv, light)
-        image[qy0 : qy0 + side, qx0 : qx0 + side] = code[:, :, None]
+        if code_ink is None or dark:
+            code = _draw_modules(qr_modules(text), side, darkv, light)
+            image[qy0 : qy0 + side, qx0 : qx0 + side] = code[:, :, None]
+        else:
+            cover = _draw_modules(qr_modules(text), side, 255, 0).astype(np.float32) / 255
+            colour = np.array(code_ink, np.float32) * cover[:, :, None]
+            paper = light * (1.0 - cover[:, :, None])
+            image[qy0 : qy0 + side, qx0 : qx0 + side] = (colour + paper).astype(np.uint8)
     else:  # an app screen without a code: tiles and text lines
         for i in range(3):
             ty = qy0 + i * side // 3
@@ -528,12 +557,17 @@ def render_still(
         yaw=yaw,
         pitch=pitch,
     )
-    dark = category == "dark" or (category not in ("plain",) and rng.random() < 0.1)
-    phone = render_phone(text, int(max(40, phone_w)), dark=dark, rng=rng)
+    dark = category == "dark" or (category not in ("plain", "coloured") and rng.random() < 0.1)
+    code_ink = None
+    if category == "coloured":
+        code_ink = list(CODE_INKS.values())[int(rng.integers(0, len(CODE_INKS)))]
+    phone = render_phone(text, int(max(40, phone_w)), dark=dark, rng=rng, code_ink=code_ink)
     motion = None
     if category == "motion":
         motion = (rng.uniform(4, 12), rng.uniform(0, 180))
     contrast = rng.uniform(0.25, 0.4) if category == "low_contrast" else rng.uniform(0.8, 1.0)
+    if category == "coloured":  # a phone at any brightness, its code drawn in colour
+        contrast = rng.uniform(0.3, 1.0)
     brightness = rng.uniform(0.75, 1.0)
     frame, alpha = composite(
         bg, phone, pose, brightness=brightness, contrast=contrast, motion=motion
@@ -629,7 +663,7 @@ def _plan_visit(
     dark = rng.random() < 0.25
     ppm = rng.uniform(2.6, 3.6) * min(1.0, h / 720 + 0.25)
     phone_w = _phone_width_for_module(person.text, ppm)
-    phone = render_phone(person.text, int(phone_w), dark=dark, rng=rng)
+    phone = render_phone(person.text, int(phone_w), dark=dark, rng=rng, code_ink=person.code_ink)
     hold_x, hold_y = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.4, 0.55)
     roll0, yaw0, pitch0 = rng.uniform(-8, 8), rng.uniform(-10, 10), rng.uniform(-12, 5)
     n_enter = max(3, int(fps * rng.uniform(0.35, 0.6)))

@@ -82,8 +82,19 @@ estimate from ``noise_sigma`` the caller may already have (a stream's cameras ch
 their noise slowly); None lets a backend that needs it estimate it on this frame."""
 
 
-def _grey(frame: np.ndarray) -> np.ndarray:
-    """A contiguous 8-bit grey image from a grey, BGR or BGRA frame."""
+GREY_WEIGHTS = {"blue": 0.299, "green": 0.587, "red": 0.114}
+"""How a colour frame becomes the grey the decoders read: luminance's weights with blue's
+and red's exchanged.  Health-code apps draw the code in its colour, and a yellow code has
+almost no blue: by luminance it is 188 grey on a 246 screen, a quarter of a black code's
+contrast, and a dimmed phone showing it was read 10 times in 60 (blue-weighted: 58); red
+codes gain contrast too, green ones lose 7 %.  Grey pixels, and so the noise, stay as
+they are, and the conversion costs the same (one ``cv2.cvtColor``, reading the BGR
+frame as RGB).  Measured in BENCHMARKS.md, "Coloured codes"."""
+
+
+def to_grey(frame: np.ndarray) -> np.ndarray:
+    """The contiguous 8-bit grey image the decoders read, from a grey, BGR or BGRA frame
+    (colour by ``GREY_WEIGHTS``).  ``TypeError``/``ValueError`` name what is wrong."""
     if not isinstance(frame, np.ndarray):
         raise TypeError(f"a frame is a numpy array, got {type(frame).__name__}")
     if frame.dtype != np.uint8:
@@ -93,7 +104,8 @@ def _grey(frame: np.ndarray) -> np.ndarray:
     if frame.ndim == 3 and frame.shape[2] in (3, 4):
         import cv2
 
-        code = cv2.COLOR_BGR2GRAY if frame.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        # RGB2GRAY on BGR data: blue weighs 0.299 and red 0.114 (GREY_WEIGHTS)
+        code = cv2.COLOR_RGB2GRAY if frame.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
         return cv2.cvtColor(frame, code)
     if frame.ndim != 2:
         raise ValueError(f"a frame is grey (H, W) or BGR (H, W, 3), got shape {frame.shape}")
@@ -344,7 +356,7 @@ def decode_frame(
     twice in one frame is returned once.
     """
     read = _reader(backend)
-    grey = _grey(frame)
+    grey = to_grey(frame)
     start = time.perf_counter()
     found = read(grey, noise)
     ms = (time.perf_counter() - start) * 1000.0
@@ -437,7 +449,7 @@ class Cascade:
         return self.decode(frame)
 
     def decode(self, frame: np.ndarray) -> list[QrRead]:
-        grey = _grey(frame)
+        grey = to_grey(frame)
         reads = decode_frame(grey, self.primary, noise=self._noise_of(grey))
         if reads:
             self.misses = 0

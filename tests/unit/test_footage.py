@@ -205,3 +205,20 @@ def test_a_short_exposure_reads_a_rising_phone_before_it_stops() -> None:
         ]
     assert all(lead >= -1 for lead in first_read[None])  # read at rest (or a frame before)
     assert all(lead <= -3 for lead in first_read[2.0])  # read at least 100 ms sooner
+
+
+def test_coloured_codes_are_drawn_in_their_colour_on_a_light_screen() -> None:
+    from kiosk.footage import CODE_INKS, render_phone
+
+    text = sample_texts(1, seed=3)[0]
+    for ink in CODE_INKS.values():
+        phone = render_phone(text, 300, dark=False, rng=np.random.default_rng(1), code_ink=ink)
+        cx, cy = (int(v) for v in phone.qr_center)
+        region = phone.image[cy - 60 : cy + 60, cx - 60 : cx + 60].reshape(-1, 3)
+        colours = {tuple(int(c) for c in px) for px in region}
+        assert ink in colours and (240, 240, 240) in colours
+        assert not any(max(px) - min(px) < 10 and max(px) < 100 for px in colours)  # no black
+        assert [r.text for r in decode_frame(phone.image)] == [text]
+    dark = render_phone(text, 300, dark=True, rng=np.random.default_rng(1), code_ink=(20, 190, 250))
+    grey = render_phone(text, 300, dark=True, rng=np.random.default_rng(1))
+    assert np.array_equal(dark.image, grey.image)  # dark mode draws light modules, as before

@@ -324,3 +324,38 @@ def test_a_known_noise_figure_decides_the_smoothing() -> None:
         assert len(calls) == 1
     finally:
         qr.noise_sigma = real  # type: ignore[assignment]
+
+
+def _dim_yellow_code(seed: int) -> np.ndarray:
+    """A yellow health code on a phone turned down to 30 % contrast, 640x480, BGR."""
+    from kiosk.footage import (
+        CODE_INKS,
+        Pose,
+        _phone_width_for_module,
+        add_noise,
+        composite,
+        render_background,
+        render_phone,
+    )
+
+    rng = np.random.default_rng([seed, 17])
+    phone_w = _phone_width_for_module(TEXT, 3.0)
+    phone = render_phone(TEXT, int(phone_w), dark=False, rng=rng, code_ink=CODE_INKS["Y"])
+    scene = render_background((640, 480), rng)
+    frame, _ = composite(scene, phone, Pose(320, 240, phone_w, 4, -6, 5), contrast=0.3)
+    return add_noise(cv2.GaussianBlur(frame, (0, 0), 0.6), 2.5, rng)
+
+
+def test_a_dimmed_yellow_code_is_read_in_the_kiosks_blue_weighted_grey() -> None:
+    """Luminance leaves a yellow code little contrast; the kiosk's grey weighs blue more."""
+    from kiosk.adapters.qr import GREY_WEIGHTS, to_grey
+
+    frames = [_dim_yellow_code(seed) for seed in range(6)]
+    luminance = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames]
+    assert not any(decode_frame(g, "zxing-rescue") for g in luminance)
+    assert all([r.text for r in decode_frame(f, "zxing-rescue")] == [TEXT] for f in frames)
+    pixel = np.array([[[20, 190, 250]]], np.uint8)  # BGR yellow
+    expected = 20 * GREY_WEIGHTS["blue"] + 190 * GREY_WEIGHTS["green"] + 250 * GREY_WEIGHTS["red"]
+    assert abs(int(to_grey(pixel)[0, 0]) - expected) <= 1
+    grey_pixel = np.full((1, 1, 3), 77, np.uint8)
+    assert to_grey(grey_pixel)[0, 0] == 77  # grey stays grey
