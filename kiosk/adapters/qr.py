@@ -2,15 +2,21 @@
 
 This module owns the choice of QR decoder and nothing else.  It turns a camera
 frame (a grey or BGR ``numpy`` array) into the texts of the QR codes in it,
-with where they are and how long the read took.  It does not judge the texts:
+with where they are and how long the read took.  Colour frames are read as a
+blue-weighted grey (``GREY_WEIGHTS``), because health-code apps draw their
+codes green, yellow or red, and a yellow code keeps little contrast in plain
+luminance.  It does not judge the texts:
 whatever a decoder returns is handed on (the codec rejects what is not a health
 code), but a decoder's odd output never raises out of here.
 
 Backends, measured in ``BENCHMARKS.md``:
 
 - ``zxing`` (zxing-cpp, a wheel with its native library inside).
-  QR only (reading every format is ten times slower), with the library's own
-  defaults kept: ``try_invert`` reads dark-mode screens, ``try_downscale``
+  QR only, and only the QR code itself (Model 2): zxing-cpp 3's QR family also
+  reads Micro QR and rMQR, symbols too small to hold a health code, and a QR
+  code's finder pattern, blurred, once read as a Micro QR symbol gave a phantom
+  text.  Reading every format is ten times slower.  The library's own
+  defaults are kept: ``try_invert`` reads dark-mode screens, ``try_downscale``
   reads close-ups.
 - ``zxing-rescue`` (the default): ``zxing``, and when the library reports a
   symbol it found but could not read, that region is read again upscaled and
@@ -28,6 +34,7 @@ Backends, measured in ``BENCHMARKS.md``:
 ``Cascade`` is the kiosk's decoder: the primary backend on every frame and,
 once the primary has missed for a while, a fallback backend on a low-rate
 schedule, so that a slow decoder never costs more than a fraction of frames.
+On a stream it estimates the frame noise on one frame in ``NOISE_EVERY``.
 """
 
 from __future__ import annotations
@@ -212,7 +219,8 @@ def _zxing_reader(*, rescue: bool = False) -> Reader:
         import zxingcpp
     except ImportError as exc:
         raise BackendUnavailable(f"zxing: zxing-cpp is not installed ({exc})") from None
-    qr_only = zxingcpp.BarcodeFormat.QRCode
+    # zxing-cpp 3: QRCode is the family (Model 1, Model 2, Micro QR, rMQR); 2.x: Model 2 only
+    qr_only = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
 
     def corners_of(barcode: Any, scale: float = 1.0, dx: int = 0, dy: int = 0) -> Any:
         p = barcode.position

@@ -36,6 +36,8 @@ class DemoPerson:
     label: str
     text: str
     expect: str
+    colour: str = "G"
+    """The code's colour (``G``/``Y``/``R``): the phone draws the code in it."""
 
 
 def demo_people(issuer: Issuer, now: int) -> list[DemoPerson]:
@@ -56,8 +58,8 @@ def demo_people(issuer: Issuer, now: int) -> list[DemoPerson]:
     issuer.revoke(holder_id_for("Han *mei", issuer.region), now=now - 5)
     return [
         DemoPerson("green, all certificates good", shared, "ALLOW"),
-        DemoPerson("red code", mint("Chen *gang", colour=Colour.RED), "DENY"),
-        DemoPerson("yellow code", mint("Sun *yan", colour=Colour.YELLOW), "REVIEW"),
+        DemoPerson("red code", mint("Chen *gang", colour=Colour.RED), "DENY", "R"),
+        DemoPerson("yellow code", mint("Sun *yan", colour=Colour.YELLOW), "REVIEW", "Y"),
         DemoPerson(
             "positive nucleic acid test",
             mint("Zhou *jie", nucleic_acid=NucleicAcidTest(True, now - 6 * 3600)),
@@ -112,7 +114,7 @@ def write_config(folder: Path, server_url: str) -> Path:
 
 def prepare(folder: Path, *, seed: int, size: tuple[int, int]) -> tuple[list[DemoPerson], Path]:
     """Issuer, people and footage in a fresh folder; returns the people and the video."""
-    from kiosk.footage import Person, write_video
+    from kiosk.footage import CODE_INKS, Person, write_video
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -125,9 +127,8 @@ def prepare(folder: Path, *, seed: int, size: tuple[int, int]) -> tuple[list[Dem
     (folder / "var").mkdir()
     for name in ("trust-list.cose", "revocations.cose"):
         shutil.copy(issuer.directory / name, folder / "var" / name)
-    manifest = write_video(
-        folder / "footage", [Person(p.text, 2.0) for p in people], seed, size=size
-    )
+    walkers = [Person(p.text, 2.0, CODE_INKS[p.colour]) for p in people]
+    manifest = write_video(folder / "footage", walkers, seed, size=size)
     return people, folder / "footage" / manifest.file
 
 

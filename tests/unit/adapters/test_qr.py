@@ -359,3 +359,27 @@ def test_a_dimmed_yellow_code_is_read_in_the_kiosks_blue_weighted_grey() -> None
     assert abs(int(to_grey(pixel)[0, 0]) - expected) <= 1
     grey_pixel = np.full((1, 1, 3), 77, np.uint8)
     assert to_grey(grey_pixel)[0, 0] == 77  # grey stays grey
+
+
+def test_zxing_reads_qr_codes_only_never_micro_qr() -> None:
+    """Micro QR cannot hold a health code; reading it let a blurred finder pattern pass as one."""
+    import zxingcpp
+
+    micro = np.asarray(
+        zxingcpp.create_barcode("12345", zxingcpp.BarcodeFormat.MicroQRCode).to_image(scale=6)
+    )
+    micro = cv2.copyMakeBorder(micro, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255)
+    assert [b.text for b in zxingcpp.read_barcodes(micro)] == ["12345"]  # a readable symbol
+    for backend in ("zxing", "zxing-rescue"):
+        assert decode_frame(micro, backend) == []
+        assert [r.text for r in decode_frame(_crisp("HCK1:ABC"), backend)] == ["HCK1:ABC"]
+
+
+def test_a_blurred_finder_pattern_is_not_read_as_a_micro_qr_phantom() -> None:
+    """bench/grey_weights.py, blur frame 291 of seed 99: luminance once read "49602" there."""
+    from kiosk.footage import render_still
+
+    text = sample_texts(64, 99)[291 % 64]
+    image = render_still(text, "blur", (640, 480), np.random.default_rng([99, 291]))
+    for grey in (cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), image):
+        assert {r.text for r in decode_frame(grey, "zxing-rescue")} <= {text}
