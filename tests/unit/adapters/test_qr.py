@@ -383,3 +383,13 @@ def test_a_blurred_finder_pattern_is_not_read_as_a_micro_qr_phantom() -> None:
     image = render_still(text, "blur", (640, 480), np.random.default_rng([99, 291]))
     for grey in (cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), image):
         assert {r.text for r in decode_frame(grey, "zxing-rescue")} <= {text}
+
+
+@pytest.mark.parametrize(
+    "turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE]
+)
+def test_the_default_reads_a_phone_turned_any_way_without_zxings_rotate_tries(turn: int) -> None:
+    """try_rotate is off in the default stage: QR finder patterns are found at any angle."""
+    for category in ("plain", "rotated", "dark"):
+        image = np.ascontiguousarray(cv2.rotate(_frame(category, seed=3), turn))
+        assert [r.text for r in decode_frame(image, "zxing-rescue")] == [TEXT]
