@@ -191,12 +191,10 @@ def run_video(
     grey: str = "kiosk",
 ) -> tuple[list[tuple[str, str]], list[str], bool]:
     """One walk-up of everyone at one camera exposure: (rows, problems, all right)."""
-    inks = [INK_OF_KIND.get(kind, CODE_INKS["G"]) for kind, _, _ in people]
-    inks[len(people) // 2] = inks[0]  # the screenshot of person 0's code
-    walkers = [
-        Person(t, 2.0, ink if args.inks == "colour" else None)
-        for (_, t, _), ink in zip(people, inks, strict=True)
-    ]
+    ink_of: dict[str, tuple[int, int, int]] = {}  # a screenshot shows its code's colour
+    for kind, text, _ in people:
+        ink_of.setdefault(text, INK_OF_KIND.get(kind, CODE_INKS["G"]))
+    walkers = [Person(t, 2.0, ink_of[t] if args.inks == "colour" else None) for _, t, _ in people]
     visits, total = _plan(walkers, args.seed, size, args.fps)
     shown = {text for _, text, _ in people}
     misread: list[str] = []  # texts read that no phone showed: phantoms, never to be judged

@@ -251,7 +251,7 @@ def _zxing_reader(*, rescue: bool = False) -> Reader:
             formats=qr_only,
             return_errors=rescue,
             try_downscale=downscale,
-            try_rotate=ROTATE_TRIES or not rescue,
+            try_rotate=not rescue or ROTATE_TRIES,  # plain zxing keeps the library's default
         ):
             if barcode.valid:
                 found.append((_as_text(barcode.text), corners_of(barcode)))
@@ -262,7 +262,7 @@ def _zxing_reader(*, rescue: bool = False) -> Reader:
         for corners in unread:
             crop, x0, y0 = _crop(grey, corners)
             for view, scale in _rescue_views(crop):
-                reads = zxingcpp.read_barcodes(view, formats=qr_only, try_rotate=False)
+                reads = zxingcpp.read_barcodes(view, formats=qr_only, try_rotate=ROTATE_TRIES)
                 again = [b for b in reads if b.valid]
                 if again:
                     found += [(_as_text(b.text), corners_of(b, scale, x0, y0)) for b in again]
@@ -453,11 +453,8 @@ class Cascade:
         """The noise to read ``grey`` with: a fresh estimate when one is due, else the last."""
         if self.primary not in USES_NOISE:
             return None
-        if (
-            self.noise is None
-            or self._noise_age >= self.noise_every
-            or (grey.shape != self._noise_shape)
-        ):
+        due = self._noise_age >= self.noise_every or grey.shape != self._noise_shape
+        if self.noise is None or due:
             self.noise = noise_sigma(grey)
             self.noise_estimates += 1
             self._noise_age = 0
