@@ -12,8 +12,9 @@ A text that is not a health code (no ``HCK1:`` prefix) read from a stream of
 frames is judged only once it has been read on a second frame within the
 presentation gap.  Someone holding up the wrong QR code is read on frame after
 frame and told "not a health code" a frame later; a decoder's phantom (a few
-digits read off part of a phone screen on one frame, as zxing-cpp does now and
-then) never becomes a DENY on the guard's screen.  Health codes are judged on
+characters read off part of a phone screen on one frame, as zxing-cpp did when
+it read a blurred finder pattern as a Micro QR symbol) never becomes a DENY on
+the guard's screen.  Health codes are judged on
 their first frame: their signature stands behind every byte.  Stills (a folder
 of unrelated photos) and scanned texts are judged at once.
 """

@@ -73,7 +73,7 @@ def build_service(
     frames = _open_frames(config, spec, realtime=realtime, loop=loop)
     from kiosk.adapters.qr import Cascade
 
-    decoder = Cascade.from_config(config.camera, stills=getattr(frames, "stills", False))
+    decoder = Cascade.from_config(config.camera, stills=frames.stills)
 
     def camera_stats() -> CameraStatus:
         stats = frames.stats()
