@@ -31,7 +31,6 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Footer
 
 from kiosk.core.display import clean_text
@@ -46,10 +45,13 @@ RECENT_LIMIT = 50
 """Entries kept in the recent list on the main screen."""
 
 POLL_SECONDS = 1.0
+"""How often the status is asked for, in case an event from the port is lost."""
 
 VERDICT_HOLD_S = 20.0
 """Seconds an ALLOW or DENY stays on screen before the panel goes back to waiting."""
-"""How often the status is asked for, in case an event from the port is lost."""
+
+HOLD_TICK_S = 0.25
+"""How often the hold of the verdict on screen is checked against ``monotonic``."""
 
 _GUARD_ACTIONS = frozenset({"approve", "deny", "temperature", "mask"})
 _MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {"pause", "sync", "log", "help", "quit"}
@@ -96,10 +98,12 @@ class KioskApp(App[None]):
         tz: dt.tzinfo | None = None,
         poll_seconds: float = POLL_SECONDS,
         verdict_hold_s: float = VERDICT_HOLD_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self._verdict_hold_s = verdict_hold_s
-        self._fade_timer: Timer | None = None
+        self._monotonic = monotonic
+        self._held_until: float | None = None
         self.port = port
         self.bell_enabled = bell
         self._clock = clock
@@ -135,6 +139,7 @@ class KioskApp(App[None]):
         self._show_status(self.status)
         self._in_thread(self._start, "start")
         self.set_interval(self._poll_seconds, self._poll)
+        self.set_interval(HOLD_TICK_S, self.check_hold)
 
     def _start(self) -> Message:
         self.port.subscribe(self._on_port_event)
@@ -217,21 +222,25 @@ class KioskApp(App[None]):
 
     def _schedule_fade(self, event: DecisionEvent, decision: Decision) -> None:
         """ALLOW and DENY go back to waiting after a while; REVIEW waits for the guard."""
-        if self._fade_timer is not None:
-            self._fade_timer.stop()
-            self._fade_timer = None
         if self._verdict_hold_s <= 0 or decision.verdict is Verdict.REVIEW:
+            self._held_until = None
+        else:
+            self._held_until = self._monotonic() + self._verdict_hold_s
+
+    def check_hold(self) -> None:
+        """Clear a held ALLOW or DENY once its hold is over (run by a timer every tick).
+
+        The hold is measured on ``monotonic`` (injectable), so a test moves a fake
+        clock past it and calls this, instead of sleeping against a real timer.
+        """
+        if self._held_until is None or self._monotonic() < self._held_until:
             return
-
-        def fade() -> None:
-            if self.current is event:
-                self.current = None
-                self._verdict.clear()
-                self._certificates.show_lines([])
-                self._reasons.show_lines([])
-                self.refresh_bindings()
-
-        self._fade_timer = self.set_timer(self._verdict_hold_s, fade)
+        self._held_until = None
+        self.current = None
+        self._verdict.clear()
+        self._certificates.show_lines([])
+        self._reasons.show_lines([])
+        self.refresh_bindings()
 
     def on_status_changed(self, message: StatusChanged) -> None:
         self._show_status(message.status)

@@ -362,8 +362,10 @@ def test_status_is_polled_when_no_event_comes() -> None:
 
     async def script(pilot: Pilot[None]) -> None:
         port.kiosk_status = samples.status(online=False)
-        await pilot.pause(0.3)
-        await settle(pilot)
+        for _ in range(200):  # wait for the poll to come round, however slow the machine
+            await settle(pilot)
+            if "OFFLINE" in app.query_one(StatusBar).plain:
+                break
         assert "OFFLINE" in app.query_one(StatusBar).plain
 
     drive(app, script)
@@ -541,33 +543,74 @@ def test_scanner_ignores_markup_typed_as_a_code() -> None:
     assert ("submit_text", "HC1:") in port.actions
 
 
+class FakeMonotonic:
+    """A monotonic clock the test moves by hand: holds are judged on it, not on sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_allow_and_deny_go_back_to_waiting_review_stays() -> None:
     """An old verdict must not be read as the next person's; a REVIEW waits for the guard."""
-    app, port = make_app(verdict_hold_s=0.2)
+    clock = FakeMonotonic()
+    app, port = make_app(verdict_hold_s=20.0, monotonic=clock)
 
     async def script(pilot: Pilot[None]) -> None:
         for decision, entry in ((samples.allow(), "e1"), (samples.deny(), "e2")):
             await deliver(pilot, port, samples.event(decision, entry))
-            assert not panel(app).has_class("-idle")
-            await pilot.pause(0.4)
+            clock.now += 19.9
+            app.check_hold()
+            assert not panel(app).has_class("-idle"), "cleared before its hold was over"
+            clock.now += 0.2
+            app.check_hold()
+            await pilot.pause()
             assert panel(app).has_class("-idle")
             assert "Waiting for a code" in app.verdict_text.plain
             assert shown(app, "certificates") == "" and app.current is None
         await deliver(pilot, port, samples.event(samples.review(), "e3"))
-        await pilot.pause(0.4)
+        clock.now += 3600
+        app.check_hold()
+        await pilot.pause()
         assert panel(app).has_class("-review")
 
     drive(app, script)
 
 
-def test_a_new_decision_restarts_the_hold() -> None:
-    app, port = make_app(verdict_hold_s=2.0)
+def test_the_hold_timer_clears_the_verdict_by_itself() -> None:
+    """The app's own tick applies the hold: no test call needed once the clock has moved."""
+    clock = FakeMonotonic()
+    app, port = make_app(verdict_hold_s=5.0, monotonic=clock)
 
     async def script(pilot: Pilot[None]) -> None:
         await deliver(pilot, port, samples.event(samples.allow(), "e1"))
-        await pilot.pause(1.2)
+        clock.now += 6
+        for _ in range(200):  # the tick runs every HOLD_TICK_S; wait for it, not for a time
+            if panel(app).has_class("-idle"):
+                break
+            await pilot.pause(0.05)
+        assert panel(app).has_class("-idle")
+
+    drive(app, script)
+
+
+def test_a_new_decision_restarts_the_hold() -> None:
+    clock = FakeMonotonic()
+    app, port = make_app(verdict_hold_s=2.0, monotonic=clock)
+
+    async def script(pilot: Pilot[None]) -> None:
+        await deliver(pilot, port, samples.event(samples.allow(), "e1"))
+        clock.now += 1.2
         await deliver(pilot, port, samples.event(samples.deny(), "e2"))
-        await pilot.pause(1.2)  # past the first decision's hold, inside the second's
+        clock.now += 1.2  # past the first decision's hold, inside the second's
+        app.check_hold()
+        await pilot.pause()
         assert panel(app).has_class("-deny")
+        clock.now += 1.0
+        app.check_hold()
+        await pilot.pause()
+        assert panel(app).has_class("-idle")
 
     drive(app, script)
