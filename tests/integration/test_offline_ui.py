@@ -17,7 +17,7 @@ from kiosk.adapters.identity import public_pem
 from kiosk.adapters.store import EntryStore
 from kiosk.adapters.sync import SyncClient, SyncLoop
 from kiosk.judgement_setup import Overrides, load_judgement
-from kiosk.port import DecisionEvent, KioskEvent
+from kiosk.port import KioskEvent, VisitEvent
 from kiosk.service import KioskService
 from kiosk.ui.app import KioskApp
 from kiosk.ui.widgets import TextLines
@@ -60,7 +60,7 @@ def test_ui_shows_offline_keeps_scanning_and_drains_backlog(tmp_path: Path) -> N
     ]
 
     def decided() -> int:
-        return sum(1 for e in events if isinstance(e, DecisionEvent))
+        return sum(1 for e in events if isinstance(e, VisitEvent) and e.opened)
 
     def sync_line(app: KioskApp) -> str:
         return app.query_one("#status", TextLines).plain
@@ -109,7 +109,7 @@ def test_ui_shows_offline_keeps_scanning_and_drains_backlog(tmp_path: Path) -> N
     finally:
         service.stop()
         server.stop()
-    assert all(e.recorded for e in events if isinstance(e, DecisionEvent))
+    assert all(e.visit.recorded for e in events if isinstance(e, VisitEvent))
 
 
 def test_scanning_finishes_while_the_server_is_frozen_mid_request(tmp_path: Path) -> None:
@@ -140,8 +140,8 @@ def test_scanning_finishes_while_the_server_is_frozen_mid_request(tmp_path: Path
             for i in range(6)
         ]
 
-        def decided() -> list[DecisionEvent]:
-            return [e for e in events if isinstance(e, DecisionEvent)]
+        def decided() -> list[VisitEvent]:
+            return [e for e in events if isinstance(e, VisitEvent) and e.opened]
 
         async def script() -> None:
             app = KioskApp(service, bell=False)
@@ -168,7 +168,7 @@ def test_scanning_finishes_while_the_server_is_frozen_mid_request(tmp_path: Path
             frozen.close()
             service.stop()
             store.close()
-        assert all(e.recorded for e in decided())
-        assert [e.decision.verdict.value for e in decided()] == ["ALLOW"] * len(codes), [
-            [r.code.value for r in e.decision.reasons] for e in decided()
+        assert all(e.visit.recorded for e in decided())
+        assert [e.visit.verdict.value for e in decided()] == ["ALLOW"] * len(codes), [
+            [r.code.value for r in e.visit.decision.reasons] for e in decided()
         ]
