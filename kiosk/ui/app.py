@@ -471,8 +471,9 @@ class KioskApp(App[None]):
         if not self.waiting:
             return
         ids = [v.visit_id for v in self.waiting]
-        if self.picked in ids:
-            index = ids.index(self.picked) + step
+        here = self.current.visit_id if self.current is not None else None
+        if here in ids:
+            index = ids.index(here) + step
         else:
             index = len(ids) - 1 if step < 0 else 0
         self.picked = ids[max(0, min(index, len(ids) - 1))]
