@@ -206,7 +206,7 @@ def test_5_every_entry_carries_the_visits_verdict_and_readings_show_and_are_foun
         for query in ("38.5", "fever"):
             rig.app.screen.query_one("#search", Input).value = query
             table = rig.app.screen.query_one("#log-table")
-            await until(pilot, lambda: table.row_count >= 1)
+            await until(pilot, lambda t=table: t.row_count >= 1)
             cells = [str(c) for c in table.get_row_at(0)]
             assert "temperature 38.5 °C" in cells and "DENY" in " ".join(cells), cells
 
