@@ -26,13 +26,17 @@ from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
 
 
-def _open_frames(config: KioskConfig, source: str, *, realtime: bool, loop: bool = False) -> Any:
+def _open_frames(
+    config: KioskConfig, source: str, *, realtime: bool, loop: bool = False, from_flag: bool = True
+) -> Any:
+    """Open the frame source; an error names where the source was given (flag or config key)."""
     from kiosk.adapters.camera import SourceError, open_source
 
     try:
         return open_source(source, config.camera, realtime=realtime, loop=loop)
     except SourceError as exc:
-        raise ConfigError(f"--source {source}: {exc}") from None
+        where = f"--source {source}" if from_flag else f"{config.path}: camera.source = {source!r}"
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
@@ -70,7 +74,7 @@ def build_service(
 
     if ui_scanner and spec.strip().lower() in WEDGE_SPECS:
         return KioskService(config, judgement.context, store, source_name="scanner", sync=sync)
-    frames = _open_frames(config, spec, realtime=realtime, loop=loop)
+    frames = _open_frames(config, spec, realtime=realtime, loop=loop, from_flag=bool(source))
     from kiosk.adapters.qr import Cascade
 
     decoder = Cascade.from_config(config.camera, stills=frames.stills)
