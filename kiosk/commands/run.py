@@ -57,6 +57,7 @@ def build_service(
     realtime: bool,
     loop: bool = False,
     ui_scanner: bool = False,
+    frames: Any | None = None,
 ) -> KioskService:
     """The kiosk's service from its config.  With ``ui_scanner``, a keyboard-wedge
     source is the UI's scanner line (the terminal belongs to the UI), not stdin."""
@@ -74,7 +75,8 @@ def build_service(
 
     if ui_scanner and spec.strip().lower() in WEDGE_SPECS:
         return KioskService(config, judgement.context, store, source_name="scanner", sync=sync)
-    frames = _open_frames(config, spec, realtime=realtime, loop=loop, from_flag=bool(source))
+    if frames is None:
+        frames = _open_frames(config, spec, realtime=realtime, loop=loop, from_flag=bool(source))
     from kiosk.adapters.qr import Cascade
 
     decoder = Cascade.from_config(config.camera, stills=frames.stills)
@@ -106,9 +108,10 @@ def run_headless(
     *,
     expected: list[str] | None = None,
     as_json: bool = True,
+    frames: Any | None = None,
 ) -> int:
     """Run until a finite source ends (or Ctrl+C), printing each logged decision."""
-    service = build_service(config_path, source, realtime=False)
+    service = build_service(config_path, source, realtime=False, frames=frames)
     verdicts: list[str] = []
     lock = threading.Lock()
 
@@ -164,11 +167,18 @@ def run_headless(
 
 
 def run_ui(
-    config_path: Path, source: str | None, *, realtime: bool = True, loop: bool = False
+    config_path: Path,
+    source: str | None,
+    *,
+    realtime: bool = True,
+    loop: bool = False,
+    frames: Any | None = None,
 ) -> int:
     from kiosk.ui.app import KioskApp
 
-    service = build_service(config_path, source, realtime=realtime, loop=loop, ui_scanner=True)
+    service = build_service(
+        config_path, source, realtime=realtime, loop=loop, ui_scanner=True, frames=frames
+    )
     service.start()
     try:
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
