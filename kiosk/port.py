@@ -24,6 +24,8 @@ class CameraStatus:
     paused: bool = False
     fps: float = 0.0
     message: str = ""
+    scanner_only: bool = False
+    """No camera: codes come from a hand scanner only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,10 @@ class KioskPort(Protocol):
     def set_paused(self, paused: bool) -> None: ...
 
     def sync_now(self) -> None: ...
+
+    def drain_backlog(self, timeout: float) -> bool:
+        """Sync now and wait up to ``timeout`` s until nothing waits; False if entries still do."""
+        ...
 
     def recent(self, limit: int = 50) -> list[LogRow]: ...
 

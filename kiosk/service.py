@@ -680,7 +680,9 @@ class KioskService:
                 message=self._camera_message,
             )
         )
-        camera = dataclasses.replace(camera, paused=self._paused.is_set())
+        camera = dataclasses.replace(
+            camera, paused=self._paused.is_set(), scanner_only=self._frames is None
+        )
         try:
             newest = self.store.newest_at_ms()
         except Exception:

@@ -81,6 +81,13 @@ POLL_SECONDS = 1.0
 VERDICT_HOLD_S = 20.0
 """Seconds an ALLOW or DENY stays on screen before the panel goes back to waiting."""
 
+SYNC_REPORT_POLLS = 120
+SYNC_REPORT_EVERY_S = 0.25
+"""``s`` watches the status this often, this many times, to report how the sync went."""
+
+QUIT_DRAIN_S = 10.0
+"""How long ``q`` waits for waiting entries to be sent before it quits anyway."""
+
 HOLD_TICK_S = 0.25
 """How often the hold of the verdict on screen is checked against ``monotonic``."""
 
@@ -120,19 +127,20 @@ class KioskApp(App[None]):
     # Not a ClassVar: textual.App declares it as a plain attribute.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "approve", "Approve"),
-        Binding("d", "deny", "Deny"),
-        Binding("t", "temperature", "Temp"),
-        Binding("m", "mask(True)", "Mask"),
-        Binding("n,M", "mask(False)", "No mask"),
+        # Each key also in capitals: Caps Lock or Shift must not change what a key does.
+        Binding("a,A", "approve", "Approve"),
+        Binding("d,D", "deny", "Deny"),
+        Binding("t,T", "temperature", "Temp"),
+        Binding("m,M", "mask(True)", "Mask"),
+        Binding("n,N", "mask(False)", "No mask"),
         Binding("up", "pick_older", "Older", show=False),
         Binding("down", "pick_newer", "Newer", show=False),
         Binding("escape", "newest", "Newest", show=False),
-        Binding("p", "pause", "Pause"),
-        Binding("s", "sync", "Sync"),
-        Binding("l", "log", "Log"),
+        Binding("p,P", "pause", "Pause"),
+        Binding("s,S", "sync", "Sync"),
+        Binding("l,L", "log", "Log"),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q,ctrl+c", "quit", "Quit", priority=False),
+        Binding("q,Q,ctrl+c", "quit", "Quit", priority=False),
     ]
 
     def __init__(
@@ -165,6 +173,7 @@ class KioskApp(App[None]):
         self.views: dict[str, VisitView] = {}
         self.waiting: tuple[VisitView, ...] = ()
         self._faded: str | None = None
+        self._quitting = False
         self.router = ScanRouter()
 
     # --- layout -------------------------------------------------------------
@@ -332,6 +341,10 @@ class KioskApp(App[None]):
 
     def _show_status(self, status: KioskStatus) -> None:
         self.status = status
+        hint = lines.idle_hint(status.camera)
+        if hint != self._verdict.hint:
+            self._verdict.hint = hint
+            self._verdict.refresh()
         self._status_bar.show_status(status, self._clock(), self._tz)
         self._counters.show_lines([lines.counters_text(status.counters)])
 
@@ -512,12 +525,56 @@ class KioskApp(App[None]):
         self._in_thread(job, "Pause camera" if paused else "Resume camera")
 
     def action_sync(self) -> None:
-        def job() -> Message:
-            self.port.sync_now()
-            return StatusChanged(self.port.status())
+        """Sync now, and say how it went once the round is over (or still going after 30 s)."""
+        before = self.status.sync
 
-        self.notify("Sync requested", markup=False)
+        def job() -> Message:
+            if not before.enabled:
+                return ActionFailed("Sync: off in this kiosk's configuration ([sync] enabled)")
+            self.port.sync_now()
+            status = self.port.status()
+            for _ in range(SYNC_REPORT_POLLS):
+                sync = status.sync
+                if sync.last_success_ms != before.last_success_ms and sync.online:
+                    self._post(StatusChanged(status))
+                    return ActionDone(f"Sync done: {sync.backlog} entries still to send")
+                if (
+                    not sync.online
+                    and sync.last_error
+                    and (sync.last_error != before.last_error or not before.online)
+                ):
+                    self._post(StatusChanged(status))
+                    return ActionFailed(f"Sync failed: {sync.last_error}")
+                time.sleep(SYNC_REPORT_EVERY_S)
+                status = self.port.status()
+            return ActionFailed("Sync: no answer yet from the server; it keeps trying")
+
+        self.notify("Sync requested…", markup=False, timeout=3)
         self._in_thread(job, "Sync")
+
+    async def action_quit(self) -> None:
+        """Quit; entries not yet sent are sent first (q again quits at once, they stay logged)."""
+        if self._quitting:
+            self.exit()
+            return
+        backlog = self.status.sync.backlog
+        if not self.status.sync.enabled or backlog == 0:
+            self.exit()
+            return
+        self._quitting = True
+        self.notify(
+            f"Stopping: sending {backlog} entries… (q again to quit now; they stay in the log)",
+            markup=False,
+            timeout=30,
+        )
+
+        def job() -> None:
+            try:
+                self.port.drain_backlog(QUIT_DRAIN_S)
+            finally:
+                self.call_from_thread(self.exit)
+
+        self.run_worker(job, thread=True, group="quit", exit_on_error=False)
 
     def action_log(self) -> None:
         self.push_screen(LogScreen(self.port, tz=self._tz, pick=self.pick_visit))

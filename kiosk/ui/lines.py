@@ -250,12 +250,17 @@ def log_note(row: LogRow) -> Text:
 
 
 def camera_text(camera: CameraStatus) -> Text:
-    """``Camera ● 14.8 fps``, ``Camera ‖ PAUSED``, ``Camera ✗ NOT CONNECTED``."""
+    """``Camera ● 14.8 fps``, ``Camera ○ no frames``, ``Camera ‖ PAUSED``,
+    ``Camera ✗ NOT CONNECTED`` or ``Scanner only``: the dot is green only while frames come."""
+    if camera.scanner_only:
+        return Text.assemble(("Scanner only", "bold"), (" (no camera)", DIM_STYLE))
     line = Text("Camera ", style="bold")
     if not camera.connected:
         line.append("✗ NOT CONNECTED", style=BAD_STYLE)
     elif camera.paused:
         line.append("‖ PAUSED", style=WARN_STYLE)
+    elif camera.fps <= 0:
+        line.append("○ no frames", style=WARN_STYLE)
     else:
         line.append(f"● {camera.fps:.1f} fps", style=OK_STYLE)
     if camera.message:
@@ -263,20 +268,24 @@ def camera_text(camera: CameraStatus) -> Text:
     return line
 
 
-def sync_text(sync: SyncStatus, now_s: float) -> Text:
-    """``Sync ● online, last 2 min ago, 3 waiting`` or ``Sync ✗ OFFLINE, ...``."""
+def sync_text(sync: SyncStatus, now_s: float, tz: dt.tzinfo = dt.UTC) -> Text:
+    """``Sync ● online, last 2 min ago, 3 waiting`` or, offline, since when and why:
+    ``Sync ✗ OFFLINE since 11:02 (connection refused), 3 waiting``."""
     line = Text("Sync ", style="bold")
     if not sync.enabled:
         line.append("– off", style=DIM_STYLE)
     elif sync.online:
         line.append("● online", style=OK_STYLE)
+        if sync.last_success_ms is not None:
+            line.append(f", last {hours_ago(now_s - sync.last_success_ms / 1000)}")
     else:
         line.append("✗ OFFLINE", style=BAD_STYLE)
-    if sync.enabled:
         if sync.last_success_ms is None:
             line.append(", never synced")
         else:
-            line.append(f", last {hours_ago(now_s - sync.last_success_ms / 1000)}")
+            line.append(f" since {clock_time(sync.last_success_ms / 1000, tz)}")
+        if sync.last_error:
+            line.append(f" ({clean_text(sync.last_error, 48)})", style=DIM_STYLE)
     waiting = f", {sync.backlog} waiting"
     line.append(waiting, style=WARN_STYLE if sync.backlog and not sync.online else "")
     return line
@@ -296,9 +305,33 @@ def list_age(label: str, age_s: int | None, lists: ListStatus) -> Text:
     return line
 
 
+def zone_label(tz: dt.tzinfo, now_s: float) -> str:
+    """``UTC+8``, ``UTC-3:30``, ``UTC``: the zone the clock is shown in."""
+    offset = dt.datetime.fromtimestamp(now_s, tz).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def idle_hint(camera: CameraStatus) -> str:
+    """What the waiting panel asks for, as things are: camera, paused, lost, scanner only."""
+    if camera.scanner_only:
+        return "scan the health code with the hand scanner"
+    if not camera.connected:
+        return "camera not connected: use the hand scanner"
+    if camera.paused:
+        return "camera paused (p resumes): use the hand scanner"
+    return "show the health code to the camera"
+
+
 def clock_text(clock: ClockStatus, now_s: float, tz: dt.tzinfo) -> Text:
-    """``Clock 08:30:05`` and the clock's warning, if it has one."""
-    line = Text.assemble(("Clock ", "bold"), clock_time(now_s, tz))
+    """``Clock 08:30:05 UTC+8`` and the clock's warning, if it has one."""
+    line = Text.assemble(
+        ("Clock ", "bold"), clock_time(now_s, tz), (f" {zone_label(tz, now_s)}", DIM_STYLE)
+    )
     if clock.warning:
         line.append(f" ! {clean_text(clock.warning, MAX_MESSAGE_LEN)}", style=WARN_STYLE)
     return line

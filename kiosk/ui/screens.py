@@ -227,7 +227,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("d", "deny the visit on screen (a reason is required)"),
     ("t", "enter the temperature; the visit is judged again with every reading"),
     ("m", "mask confirmed"),
-    ("n / M", "no mask"),
+    ("n", "no mask"),
     ("↑ / ↓", "pick a visit waiting for you; the keys then act on it"),
     ("Esc", "back to the newest visit"),
     ("p", "pause or resume the camera"),
@@ -236,6 +236,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("? / F1", "this help"),
     ("q / Ctrl+C", "quit"),
     ("scanner", "a keyboard-wedge scanner types the code and Enter; Esc clears the line"),
+    ("Caps Lock", "keys work the same with Caps Lock or Shift"),
 )
 
 

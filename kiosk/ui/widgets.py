@@ -41,6 +41,8 @@ class VerdictPanel(Widget):
         self.note = ""
         self.picked = False
         self.waiting = 0
+        self.hint = "show the health code to the camera"
+        """What the waiting panel asks for (``lines.idle_hint`` of the camera's state)."""
 
     def show(self, decision: Decision, note: str = "", *, picked: bool = False) -> None:
         """Show a visit's verdict; ``picked``: the guard chose it from the waiting list."""
@@ -65,7 +67,7 @@ class VerdictPanel(Widget):
         """What the panel shows in a box of ``width`` x ``height`` cells."""
         decision = self.decision
         if decision is None:
-            idle = "Waiting for a code…\nshow the health code to the camera"
+            idle = f"Waiting for a code…\n{self.hint}"
             if self.waiting:
                 idle += f"\n{self.waiting} waiting for you: ↑ to pick"
             return Text(idle)
@@ -121,7 +123,7 @@ class StatusBar(TextLines):
 
     def show_status(self, status: KioskStatus, now_s: float, tz: dt.tzinfo) -> None:
         lists = status.lists
-        first = [lines.camera_text(status.camera), lines.sync_text(status.sync, now_s)]
+        first = [lines.camera_text(status.camera), lines.sync_text(status.sync, now_s, tz)]
         if status.kiosk_id:
             first.insert(0, Text.assemble(("Kiosk ", "bold"), status.kiosk_id))
         if status.log.fault:
@@ -195,6 +197,10 @@ No lower-case letter is among them, so the guard's keys (a, d, t, ...) never
 collide with a scan.
 """
 
+GUARD_KEYS_UPPER = frozenset(" ADTMNPSLQ")
+"""Capitals of the guard's keys (and space): on an empty scanner line they are keys, so
+Caps Lock and Shift do not change what a key does.  Every code starts with ``H``."""
+
 MAX_SCAN_LENGTH = limits.MAX_QR_TEXT + 1
 """Characters kept from one scan: one more than the core accepts, so it can say 'too long'."""
 
@@ -214,7 +220,7 @@ def scan_key(buffer: str, key: str, character: str | None) -> tuple[str, str | N
         return "", None
     if character is None or character not in CODE_CHARACTERS:
         return None
-    if not buffer and character in " M":
+    if not buffer and character in GUARD_KEYS_UPPER:
         return None
     return (buffer + character)[:MAX_SCAN_LENGTH], None
 

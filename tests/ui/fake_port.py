@@ -147,6 +147,10 @@ class FakePort:
     def sync_now(self) -> None:
         self._record("sync_now")
 
+    def drain_backlog(self, timeout: float) -> bool:
+        self._record("drain_backlog", timeout)
+        return True
+
     def recent(self, limit: int = 50) -> list[LogRow]:
         return sorted(self.rows, key=lambda r: r.at_ms, reverse=True)[:limit]
 

@@ -320,7 +320,7 @@ def test_mask_keys_record_the_observation() -> None:
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await pilot.press("M")
+        await pilot.press("N")  # Caps Lock on: the same key
         await settle(pilot)
 
     drive(app, script)
@@ -358,7 +358,7 @@ def test_offline_and_stale_lists_are_said_in_words() -> None:
         status = samples.status(online=False, trust_age_s=4 * 86400)
         await deliver(pilot, port, StatusEvent(status))
         text = app.query_one(StatusBar).plain
-        assert "Sync ✗ OFFLINE, last 3 h ago, 17 waiting" in text
+        assert "Sync ✗ OFFLINE since 13:00:00 (connection refused), 17 waiting" in text
         assert "Trust list ✗ STALE 4 days ago" in text
 
     drive(app, script)

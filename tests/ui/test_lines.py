@@ -77,7 +77,8 @@ def test_parse_celsius(typed: str, value: float | None) -> None:
 
 def test_scan_line_takes_only_code_characters() -> None:
     assert scan_key("", "a", "a") is None, "lower case is the guard's"
-    assert scan_key("", "M", "M") is None, "M on an empty line is 'no mask'"
+    assert scan_key("", "M", "M") is None, "a capital guard key on an empty line is a key"
+    assert scan_key("", "A", "A") is None and scan_key("", "Q", "Q") is None
     assert scan_key("", "space", " ") is None
     assert scan_key("", "enter", None) is None
     assert scan_key("", "H", "H") == ("H", None)
