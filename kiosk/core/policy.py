@@ -601,6 +601,11 @@ def _judge_travel(
             f"within {plural(rules.lookback_days, 'day')}"
         )
         found.append(Reason(ReasonCode.TRAVEL_RISK_AREA, rules.risk_action.severity, message))
+    future = [v for v in record.visits if v.last_visit > today]
+    if future:
+        latest = max(future, key=lambda v: v.last_visit)
+        message = f"{_visit_words(latest, today)}{_more(len(future))}: a date in the future"
+        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_IN_FUTURE, message))
     age = now - record.made_at
     if age > rules.max_record_age_hours * 3600:
         summary += f" (record made {hours_ago(age)})"
