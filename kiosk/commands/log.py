@@ -4,14 +4,19 @@
     kiosk log export --config kiosk.toml --format csv --since 2026-11-23T00:00:00+08:00 -o day.csv
     kiosk log export --config kiosk.toml --format jsonl
     kiosk log purge  --config kiosk.toml --days 28
+    kiosk log recover --config kiosk.toml
 
 ``verify`` walks the hash chain: exit 0 when intact, 1 when broken (the
 message names the seq).  ``export`` writes CSV (with a header; a cell that
 starts with ``= + - @``, tab or CR gets a leading apostrophe so a spreadsheet
 never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
 line, hashes checkable by anyone).  ``purge`` deletes only entries the server
-acknowledged that are older than the retention period.  Usage, configuration
-and file errors exit 2 with one line.
+acknowledged that are older than the retention period.  ``recover`` is for a
+log the kiosk refuses to open (see ``kiosk.adapters.log_head``): it moves the
+damaged file aside (never deletes it), exports every readable row next to it,
+and starts a new chain linking to the last entry the server acknowledged
+(``kiosk.adapters.log_recover``).  Usage, configuration and file errors exit 2
+with one line.
 """
 
 from __future__ import annotations
@@ -65,6 +70,12 @@ def register(subparsers: Any) -> None:
         "--days", type=int, help="keep this many days (default: sync.retention_days of the config)"
     )
     g.set_defaults(func=run_purge)
+
+    r = subs.add_parser(
+        "recover", help="move a damaged entry log aside, export what is readable, start anew"
+    )
+    r.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    r.set_defaults(func=run_recover)
 
 
 def db_path(config: KioskConfig) -> Path:
@@ -186,5 +197,32 @@ def run_purge(args: argparse.Namespace) -> int:
     print(
         f"purged {removed} entries acknowledged by the server and older than {cutoff} "
         f"({days} days); {left} not yet sent"
+    )
+    return 0
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from kiosk.adapters.log_recover import recover
+
+    config = load_config(args.config)
+    path = db_path(config)
+    try:
+        EntryStore(path, kiosk_id=config.kiosk_id).close()
+    except StoreError as exc:
+        print(f"kiosk log recover: {exc}", file=sys.stderr)
+    else:
+        print(f"{path}: entry log is intact; nothing to recover")
+        return 0
+    try:
+        done = recover(path, kiosk_id=config.kiosk_id, now=dt.datetime.now(dt.UTC))
+    except (OSError, StoreError) as exc:
+        print(f"kiosk log recover: {path}: {exc}", file=sys.stderr)
+        return 2
+    for moved in done.moved:
+        print(f"kept {moved}")
+    print(f"exported {done.readable} readable entries to {done.export}")
+    print(
+        f"new entry log {path}: chain links to seq {done.linked_to} (last acknowledged), "
+        f"{done.carried} entries carried over ({done.resealed} re-sealed); run kiosk sync"
     )
     return 0
