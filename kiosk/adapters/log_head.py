@@ -300,15 +300,27 @@ def held_versions(db_path: Path) -> dict[str, int]:
     return {str(n): int(v) for n, v in rows}
 
 
-def remember_versions(db_path: Path, versions: dict[str, int]) -> None:
-    """Keep the highest of each version durably (only in an existing entry log)."""
+def remember_versions(db_path: Path, versions: dict[str, int]) -> bool:
+    """Keep the highest of each version durably (only in an existing entry log).
+
+    Returns False when it could not (no log yet, the file is busy or damaged):
+    the versions are then kept at the next load or sync.
+    """
     if not versions or not db_path.is_file() or db_path.stat().st_size == 0:
-        return
+        return False
+    try:
+        _remember(db_path, versions)
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _remember(db_path: Path, versions: dict[str, int]) -> None:
     conn = sqlite3.connect(str(db_path), timeout=5.0, isolation_level=None)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master").fetchall()}
         if "meta" not in tables:
-            return
+            raise sqlite3.DatabaseError("not an entry log")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(_VERSIONS_SQL)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.adapters.config import ConfigError, KioskConfig
+from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
@@ -65,6 +66,12 @@ def build_service(
         raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    state = judgement.trust_state  # a first start: the log exists only now
+    remember_list_versions(
+        config,
+        trust=state.trust.version if state.trust else None,
+        revocations=state.revocations.version if state.revocations else None,
+    )
     sync = _sync_loop(config, judgement, store)
     from kiosk.adapters.camera import WEDGE_SPECS
 
