@@ -260,7 +260,13 @@ class KioskService:
             if time.monotonic() - last_purge >= PURGE_EVERY_S:
                 last_purge = time.monotonic()
                 self.purge()
-            self._publish(StatusEvent(self.status()))
+            try:
+                status = self.status()
+            except Exception as exc:  # a store fault must not end the worker (and the purge)
+                log.exception("status failed")
+                fault = SyncStatus(False, False, None, 0, f"entry log fault: {exc}")
+                status = KioskStatus(kiosk_id=self.config.kiosk_id, sync=fault)
+            self._publish(StatusEvent(status))
 
     def purge(self) -> int:
         """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones."""

@@ -1,9 +1,12 @@
 """The kiosk's own Ed25519 key: it signs every batch the kiosk sends to the server.
 
-The private key is a PKCS#8 PEM file, mode 0600, made once (``kiosk keygen``
-or the first sync) and kept: the server knows the kiosk by its public key,
-so a new key means registering the kiosk again.  A key file others can read
-is tightened to 0600 when loaded.
+The private key is a PKCS#8 PEM file, mode 0600, made once by ``kiosk keygen``
+and kept: the server knows the kiosk by its public key, so a new key means
+registering the kiosk again.  ``kiosk run`` and ``kiosk sync`` never make a
+key (``load_registered_identity``): a key that went missing is a fault to
+fix (keygen and re-register), not something to paper over with a new key
+that every sync would then be refused with.  A key file others can read is
+tightened to 0600 when loaded.
 """
 
 from __future__ import annotations
@@ -54,6 +57,16 @@ def load_identity(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise IdentityError(f"{path}: expected an Ed25519 key, got {type(key).__name__}")
     return key
+
+
+MISSING_KEY = "identity key missing: run kiosk keygen and re-register"
+
+
+def load_registered_identity(path: Path) -> Ed25519PrivateKey:
+    """The kiosk's existing key; a missing key is an IdentityError, never a new key."""
+    if not Path(path).exists():
+        raise IdentityError(f"{path}: {MISSING_KEY}")
+    return load_identity(Path(path))
 
 
 def load_or_create_identity(path: Path) -> Ed25519PrivateKey:

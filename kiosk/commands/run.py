@@ -39,12 +39,37 @@ def _open_frames(config: KioskConfig, source: str, *, realtime: bool, loop: bool
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
     if not config.server.url or not config.sync.enabled:
         return None
-    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.identity import IdentityError, load_registered_identity
     from kiosk.adapters.sync import SyncClient, SyncLoop
 
-    identity = load_or_create_identity(config.identity_key)
+    try:
+        identity = load_registered_identity(config.identity_key)
+    except IdentityError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return FaultedSync(str(exc))
     client = SyncClient(config, store, identity, root_key=judgement.trust_state.root)
     return SyncLoop(client)
+
+
+class FaultedSync:
+    """Stands in for the sync loop when it cannot run; its status says why."""
+
+    def __init__(self, message: str) -> None:
+        from kiosk.adapters.sync import SyncStatus
+
+        self._status = SyncStatus(online=False, last_error=message)
+
+    def start(self) -> FaultedSync:
+        return self
+
+    def status(self) -> Any:
+        return self._status
+
+    def trigger(self) -> None:
+        return None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        del timeout
 
 
 def build_service(
