@@ -9,10 +9,11 @@ error naming the file; a missing list is a reason on every decision.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.adapters.config import ConfigError, KioskConfig, load_config
+from kiosk.adapters.config import ConfigError, KioskConfig, holder_salt, load_config
 from kiosk.adapters.list_files import (
     POLICY,
     held_versions,
@@ -83,7 +84,9 @@ def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) 
         policy=policy,
         trust=state.trust,
         revocations=state.revocations,
-        holder_salt=(config.holder_salt if config else "").encode("utf-8"),
+        # No config (``kiosk scan --root``): a salt of this run only, so the holder
+        # keys printed cannot be matched against any log.
+        holder_salt=holder_salt(config) if config else os.urandom(32),
         skew_s=config.skew_s if config else DEFAULT_SKEW_SECONDS,
         foreign_enabled=config.foreign_enabled if config else False,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.adapters.config import ConfigError
+from kiosk.adapters.config import MAX_KEY_BYTES, ConfigError, read_capped
 from kiosk.adapters.list_files import write_atomic
 
 
@@ -43,9 +43,11 @@ def public_key_path(path: Path) -> Path:
 def load_identity(path: Path) -> Ed25519PrivateKey:
     """Load an existing identity key; IdentityError names the file on any fault."""
     try:
-        data = path.read_bytes()
+        data = read_capped(path, MAX_KEY_BYTES, "identity key")
         if os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             os.chmod(path, 0o600)
+    except ConfigError as exc:
+        raise IdentityError(str(exc)) from None
     except FileNotFoundError:
         raise IdentityError(f"{path}: no kiosk identity key (run 'kiosk keygen')") from None
     except OSError as exc:
@@ -79,7 +81,7 @@ def load_or_create_identity(path: Path) -> Ed25519PrivateKey:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             os.fchmod(fd, 0o600)

@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from kiosk.adapters import log_head
-from kiosk.adapters.config import KioskConfig
+from kiosk.adapters.config import ConfigError, KioskConfig, read_capped
 from kiosk.core.errors import ListError
+from kiosk.core.limits import MAX_LIST_BYTES
 from kiosk.core.policy import Policy, PolicyError, policy_from_mapping
 from kiosk.core.trust import (
     RevocationList,
@@ -53,10 +54,14 @@ POLICY = "policy"
 T = TypeVar("T")
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file whole."""
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file whole.
+
+    The file is private to the kiosk's user (0600) unless ``mode`` says otherwise;
+    folders it creates are 0700.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
@@ -86,12 +91,13 @@ class Loaded(Generic[T]):
 
 
 def _load(path: Path, what: str, parse: Callable[[bytes], T]) -> Loaded[T]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         return Loaded(None, f"{path}: no {what} yet")
-    except OSError as exc:
-        return Loaded(None, f"{path}: cannot read the {what}: {exc.strerror}")
+    try:
+        # A list is refused by the core past MAX_LIST_BYTES; reading stops just after.
+        data = read_capped(path, MAX_LIST_BYTES + 1, what)
+    except ConfigError as exc:
+        return Loaded(None, str(exc))
     try:
         return Loaded(parse(data), "", data)
     except ListError as exc:

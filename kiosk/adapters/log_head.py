@@ -177,6 +177,9 @@ def check_file(db_path: Path) -> HeadRecord | None:
                 f"{db_path}: entry log is missing but its head record says {head.seq} "
                 f"entries were written; {RECOVER_HINT}"
             ) from None
+        # A new log, private to the kiosk (0600); SQLite gives its -wal the same mode.
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
         return head
     if not stat.S_ISREG(st.st_mode):
         raise LogDamaged(f"{db_path}: entry log is not a regular file")

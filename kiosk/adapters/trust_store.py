@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.adapters.config import ConfigError
+from kiosk.adapters.config import MAX_KEY_BYTES, ConfigError, read_capped
 from kiosk.adapters.list_files import REVOCATIONS, TRUST, load_revocations, load_trust_list
 from kiosk.core.errors import ListError
 from kiosk.core.trust import RevocationList, RootKey, TrustList, load_root_key
@@ -32,12 +32,9 @@ class TrustState:
 
 def load_root(path: Path) -> RootKey:
     """Load the pinned root public key; ConfigError names the file on any fault."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: root key file not found (trust.root_key)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the root key: {exc.strerror}") from None
+    if not path.exists():
+        raise ConfigError(f"{path}: root key file not found (trust.root_key)")
+    data = read_capped(path, MAX_KEY_BYTES, "root key (trust.root_key)")
     try:
         return load_root_key(data)
     except ListError as exc:

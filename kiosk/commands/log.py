@@ -26,13 +26,14 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.adapters.config import ConfigError, KioskConfig, load_config
+from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
 from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.core.clock import TimeFormatError, parse_instant
 from kiosk.core.entry import WIRE_FIELDS, Entry
@@ -79,12 +80,8 @@ def register(subparsers: Any) -> None:
 
 
 def db_path(config: KioskConfig) -> Path:
-    """Where the entry log of this kiosk lives (``data_dir`` is created if missing)."""
-    try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{config.path}: data_dir {config.data_dir}: {exc.strerror}") from None
-    return config.data_dir / DB_NAME
+    """Where the entry log of this kiosk lives (``data_dir`` is created, 0700, if missing)."""
+    return ensure_data_dir(config) / DB_NAME
 
 
 @contextlib.contextmanager
@@ -165,8 +162,13 @@ def run_export(args: argparse.Namespace) -> int:
             else:
                 partial = args.output.with_name(args.output.name + ".partial")
                 try:
-                    with partial.open("w", encoding="utf-8", newline="") as fh:
+                    partial.unlink(missing_ok=True)  # a link planted here is removed, not followed
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                    fd = os.open(partial, flags, 0o600)
+                    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                         count = _write(entries, args.format, fh)
+                        fh.flush()
+                        os.fsync(fh.fileno())
                     partial.replace(args.output)
                 except OSError as exc:
                     partial.unlink(missing_ok=True)

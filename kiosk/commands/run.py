@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.config import ConfigError, KioskConfig
+from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir
 from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
@@ -89,7 +89,7 @@ def build_service(
     spec = source or config.camera.source
     if not spec:
         raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_data_dir(config)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
     state = judgement.trust_state  # a first start: the log exists only now
     remember_list_versions(
