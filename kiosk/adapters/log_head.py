@@ -22,8 +22,15 @@ commit and the head write): a log *ahead* of its record is accepted and the
 record catches up.
 
 The record file holds two fixed-size slots, each with a generation counter
-and a CRC; a write goes to the older slot with one ``pwrite`` and one
-``fdatasync``, so a torn write leaves the other slot whole.
+and a CRC; a write goes to the older slot with one ``pwrite``, so a torn
+write leaves the other slot whole.  The ``pwrite`` after every commit is in
+the kernel's page cache at once, which is what a killed process, a deleted
+WAL or a truncated file is checked against; it is flushed with
+``fdatasync`` every ``SYNC_EVERY`` entries, on every acknowledgement and at
+close.  After a power cut the record may therefore lag the log by up to
+``SYNC_EVERY`` entries, which is accepted (a log ahead of its record is
+never refused); an fsync per entry would double the cost of a durable
+write (BENCHMARKS.md) for that window only.
 
 The module also owns the ``list_versions`` table of the log database: the
 highest version ever accepted of each signed list and of the server's policy,
@@ -43,6 +50,8 @@ from pathlib import Path
 from kiosk.core.entry import GENESIS_HASH
 
 HEAD_SUFFIX = ".head"
+SYNC_EVERY = 32
+"""Entries between two ``fdatasync`` of the head record (see the module docstring)."""
 SLOT_SIZE = 256
 _MAGIC = "KHD1"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -121,9 +130,10 @@ class HeadFile:
         self.record = current
         self.fault = ""
         """Why the last head write failed ("" when it did not)."""
+        self._unsynced = 0
         if created:
             self._write(current)
-            self._write(current)  # both slots whole
+            self._write(current, sync=True)  # both slots whole
             with contextlib.suppress(OSError):
                 dir_fd = os.open(self.path.parent, os.O_RDONLY)
                 try:
@@ -131,7 +141,7 @@ class HeadFile:
                 finally:
                     os.close(dir_fd)
 
-    def _write(self, record: HeadRecord) -> None:
+    def _write(self, record: HeadRecord, *, sync: bool = True) -> None:
         record = HeadRecord(
             record.seq,
             record.hash,
@@ -141,7 +151,10 @@ class HeadFile:
         )
         try:
             os.pwrite(self._fd, _encode(record), (record.generation % 2) * SLOT_SIZE)
-            os.fdatasync(self._fd)
+            self._unsynced += 1
+            if sync or self._unsynced >= SYNC_EVERY:
+                os.fdatasync(self._fd)
+                self._unsynced = 0
         except OSError as exc:
             self.fault = f"{self.path}: head record not written: {exc.strerror}"
             return
@@ -149,9 +162,10 @@ class HeadFile:
         self.fault = ""
 
     def advance(self, seq: int, hash_: str) -> None:
-        """The chain's newest entry is now (seq, hash): durable when this returns."""
+        """The chain's newest entry is now (seq, hash): seen by the next open at once,
+        on the disk within ``SYNC_EVERY`` entries."""
         r = self.record
-        self._write(HeadRecord(seq, hash_, r.acked_seq, r.acked_hash))
+        self._write(HeadRecord(seq, hash_, r.acked_seq, r.acked_hash), sync=False)
 
     def acknowledge(self, seq: int, hash_: str) -> None:
         """The server acknowledged the chain up to (seq, hash)."""
@@ -160,6 +174,9 @@ class HeadFile:
             self._write(HeadRecord(max(r.seq, seq), r.hash, seq, hash_))
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self._unsynced:
+                os.fdatasync(self._fd)
         with contextlib.suppress(OSError):
             os.close(self._fd)
 
