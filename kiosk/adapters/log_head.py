@@ -171,7 +171,8 @@ class HeadFile:
         """The server acknowledged the chain up to (seq, hash)."""
         r = self.record
         if seq > r.acked_seq:
-            self._write(HeadRecord(max(r.seq, seq), r.hash, seq, hash_))
+            head_seq, head_hash = (seq, hash_) if seq > r.seq else (r.seq, r.hash)
+            self._write(HeadRecord(head_seq, head_hash, seq, hash_))
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
