@@ -24,7 +24,7 @@ from kiosk.adapters.store import EntryStore
 from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.trust import load_root_key, parse_revocation_list, parse_trust_list
-from kiosk.port import DecisionEvent, KioskEvent
+from kiosk.port import KioskEvent, VisitEvent
 from kiosk.service import KioskService
 from kiosk.ui.app import KioskApp
 from server_stub.issuer import Issuer, good_certificates
@@ -54,8 +54,8 @@ def main() -> None:
         published: dict[str, float] = {}
 
         def on_event(event: KioskEvent) -> None:
-            if isinstance(event, DecisionEvent):
-                published[event.decision.name] = time.perf_counter()
+            if isinstance(event, VisitEvent) and event.opened:
+                published[event.visit.decision.name] = time.perf_counter()
 
         service.subscribe(on_event)
         good = good_certificates(now)

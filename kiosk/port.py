@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kiosk.core.model import Decision, Verdict
+from kiosk.core.visit import VisitStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,16 @@ class SyncStatus:
     last_success_ms: int | None = None
     backlog: int = 0
     last_error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LogStatus:
+    """Whether the entry log takes writes; ``held`` entries wait, in order, until it does."""
+
+    fault: str = ""
+    """Empty when the last write succeeded; else what is wrong ("disk full", ...)."""
+    held: int = 0
+    """Entries decided but not yet in the log (they are written as soon as it can)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +66,17 @@ class ClockStatus:
 
 @dataclass(frozen=True, slots=True)
 class Counters:
-    """Today's entries at this kiosk (site-local day)."""
+    """Today's visits at this kiosk (site-local day), each counted once by its final verdict."""
 
-    entries: int = 0
+    visits: int = 0
     allowed: int = 0
     denied: int = 0
-    reviewed: int = 0
+    waiting: int = 0
+    """Visits still waiting for the guard (REVIEW, not left)."""
+    overruled: int = 0
+    """Guard overrules (approvals and denials) today."""
+    left: int = 0
+    """Visits that left without a decision (review timeout)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +87,7 @@ class KioskStatus:
     lists: ListStatus = field(default_factory=ListStatus)
     clock: ClockStatus = field(default_factory=ClockStatus)
     counters: Counters = field(default_factory=Counters)
+    log: LogStatus = field(default_factory=LogStatus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +101,56 @@ class LogRow:
     name: str
     reasons: tuple[str, ...] = ()
     note: str = ""
+    visit_id: str = ""
+    """The visit the entry belongs to (its own id for a scan)."""
+    temperature_c: float | None = None
+    mask: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class DecisionEvent:
-    """A decision the service made and logged (``entry_id`` is its log entry)."""
+class VisitView:
+    """One person at the gate as the guard sees it: the visit's verdict now, and its state.
 
-    entry_id: str
+    ``decision`` is the visit's judgement from everything it holds (the code,
+    the readings, the guard's overrule); ``code_verdict`` is what the code got
+    on its own.  ``recorded`` is true only once every entry of the visit is in
+    the log: a visit held back by a log fault says so.
+    """
+
+    visit_id: str
+    opened_ms: int
     decision: Decision
+    status: VisitStatus
+    code_verdict: Verdict
+    temperature_c: float | None = None
+    mask: bool | None = None
+    overrule: Verdict | None = None
+    overrule_reason: str = ""
     recorded: bool = True
     source: str = ""
     frame_time_s: float | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+    @property
+    def needs_guard(self) -> bool:
+        return self.status is VisitStatus.WAITING
+
+
+@dataclass(frozen=True, slots=True)
+class VisitEvent:
+    """A visit opened or changed (a scan, a reading, an overrule, a timeout, a write).
+
+    ``waiting`` is every visit still waiting for the guard, oldest first, as of
+    this event, so the UI's queue never lags behind the visit it shows.
+    """
+
+    visit: VisitView
+    waiting: tuple[VisitView, ...] = ()
+    opened: bool = False
+    """True for the event that opens the visit (a new person): the bell rings for these."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +158,7 @@ class StatusEvent:
     status: KioskStatus
 
 
-KioskEvent = DecisionEvent | StatusEvent
+KioskEvent = VisitEvent | StatusEvent
 
 
 class ActionError(Exception):
@@ -121,12 +177,22 @@ class KioskPort(Protocol):
 
     def status(self) -> KioskStatus: ...
 
-    def override(self, entry_id: str, verdict: Verdict, reason: str) -> Decision: ...
+    def override(self, visit_id: str, verdict: Verdict, reason: str) -> VisitView:
+        """The guard approves (ALLOW) or denies (DENY) that visit, with a required reason."""
+        ...
 
     def observe(
-        self, entry_id: str, *, temperature_c: float | None = None, mask: bool | None = None
-    ) -> Decision:
-        """Record a temperature reading and/or mask check; returns the re-judged decision."""
+        self, visit_id: str, *, temperature_c: float | None = None, mask: bool | None = None
+    ) -> VisitView:
+        """Record a temperature reading and/or mask check on that visit; returns it re-judged."""
+        ...
+
+    def visit(self, visit_id: str) -> VisitView:
+        """A visit the kiosk still holds (e.g. picked in the log view)."""
+        ...
+
+    def waiting(self) -> list[VisitView]:
+        """Visits waiting for the guard, oldest first."""
         ...
 
     def submit_text(self, text: str) -> None:

@@ -1,65 +1,88 @@
-"""The imperative shell: frames -> core -> log -> UI, and the sync loop beside it.
+"""The imperative shell: frames -> core -> visits -> log -> UI, and the sync loop beside it.
 
-``KioskService`` implements ``kiosk.port.KioskPort``.  Three kinds of work
-run on their own threads so that none waits on another:
+``KioskService`` implements ``kiosk.port.KioskPort``.  Four threads run so that
+none waits on another:
 
 - the **scan worker** reads frames from the source, runs the scan loop and
   puts decisions on an unbounded queue (decisions are rare; frames are not:
   a slow consumer drops frames, never decisions);
-- the **recorder** commits each decision to the entry log (durable before it
-  is shown as recorded) and publishes it to subscribers;
+- the **recorder** opens a visit for each decision (one person at the gate,
+  ``kiosk.core.visit``) and is the only writer of the entry log: scans,
+  readings, overrules and timeouts are written in the order they happened.
+  When the log cannot be written (disk full, read-only, locked) the entries
+  are held in that order and retried with backoff; the status says so and
+  each visit says it is not yet recorded.  Nothing is dropped;
+- the **status worker** publishes the status every second, closes visits
+  that waited for the guard past ``ui.review_timeout_s`` and purges
+  acknowledged entries hourly; a store error never stops it;
 - the **sync loop** (``kiosk.adapters.sync``) uploads and fetches lists; new
   lists and policy are swapped into the judging context between two frames.
 
-Guard actions (override, temperature, mask) are entries too, written by the
-caller's thread through the same store.
+Guard actions (overrule, temperature, mask) name their visit by id and change
+that visit only; their entries go through the recorder's queue like scans.
+Where it is wired: ``kiosk/commands/run.py`` (``build_service``).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
 import queue
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.adapters.config import KioskConfig
 from kiosk.adapters.store import EntryStore
+from kiosk.core import visit as visits
 from kiosk.core.clock import clock_reasons
-from kiosk.core.entry import Entry
-from kiosk.core.errors import Reason, ReasonCode, Severity
-from kiosk.core.model import Decision, Observations, Verdict
-from kiosk.core.pipeline import ScanContext, rejudge
+from kiosk.core.entry import Entry, EntryDraft, EntryKind, new_entry_id
+from kiosk.core.model import Decision, Verdict
+from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import Policy, local_date, verdict_of
+from kiosk.core.reason_words import codes_matching
 from kiosk.core.replay import ReplayGuard
 from kiosk.core.trust import RevocationList, TrustList
+from kiosk.core.visit import Visit, VisitBook, VisitError
+from kiosk.core.visit_log import fold_visits
 from kiosk.port import (
     ActionError,
     CameraStatus,
     ClockStatus,
     Counters,
-    DecisionEvent,
     KioskEvent,
     KioskStatus,
     ListStatus,
     LogRow,
+    LogStatus,
     StatusEvent,
     SyncStatus,
+    VisitEvent,
+    VisitView,
 )
 from kiosk.scan_loop import Decoder, ScanLoop, StreamDecision, replay_rules
 
 log = logging.getLogger(__name__)
 
-MAX_REMEMBERED = 500
-"""Decisions kept in memory for guard actions (the log keeps them all)."""
-
 PURGE_EVERY_S = 3600.0
 """How often acknowledged entries past the retention period are purged."""
+
+ACTION_WAIT_S = 2.0
+"""How long a guard action waits for its entry to be written before it answers.
+
+It answers either way: a visit whose entry is not yet written says so
+(``recorded=False``) and the entry is written, in order, when the log can take it.
+"""
+
+RETRY_MIN_S = 0.2
+RETRY_MAX_S = 5.0
+"""Backoff between attempts to write to a log that refused a write."""
 
 
 def log_row(entry: Entry) -> LogRow:
@@ -71,7 +94,29 @@ def log_row(entry: Entry) -> LogRow:
         name=entry.name,
         reasons=entry.reasons,
         note=entry.note,
+        visit_id=entry.refers_to or entry.id,
+        temperature_c=entry.temperature_c,
+        mask=entry.mask,
     )
+
+
+def reading_note(temperature_c: float | None, mask: bool | None) -> str:
+    """``temperature 38.5 °C`` / ``mask worn`` / ``no mask``: an observation in words."""
+    parts = []
+    if temperature_c is not None:
+        parts.append(f"temperature {temperature_c:.1f} °C")
+    if mask is not None:
+        parts.append("mask worn" if mask else "no mask")
+    return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class _Write:
+    """One entry on its way to the log, and who waits for it."""
+
+    draft: EntryDraft
+    visit_id: str
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
 class KioskService:
@@ -99,8 +144,14 @@ class KioskService:
         self._clock = clock
         self._camera_stats = camera_stats
         self._subscribers: list[Callable[[KioskEvent], None]] = []
-        self._decisions: queue.Queue[StreamDecision | None] = queue.Queue()
-        self._remembered: OrderedDict[str, Decision] = OrderedDict()
+        self._decisions: queue.Queue[StreamDecision | _Write | None] = queue.Queue()
+        self._book = VisitBook()
+        self._unwritten: collections.Counter[str] = collections.Counter()
+        self._sources: dict[str, tuple[str, float | None]] = {}
+        self._log_fault = ""
+        self._held = 0
+        self._counters = Counters()
+        self._last_backlog = 0
         self._lock = threading.RLock()
         self._loop_lock = threading.Lock()
         self._paused = threading.Event()
@@ -172,7 +223,7 @@ class KioskService:
         if not self._source_done.wait(timeout):
             return False
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._decisions.unfinished_tasks:
+        while self._decisions.unfinished_tasks or (self._held and not self._log_fault):
             if deadline is not None and time.monotonic() > deadline:
                 return False
             time.sleep(0.01)
@@ -214,59 +265,210 @@ class KioskService:
         return self._loop.process_frame(frame, self._source_name)
 
     def _record_worker(self) -> None:
+        """Open visits and write entries, in order; hold them while the log refuses writes."""
+        pending: collections.deque[_Write] = collections.deque()
+        delay = RETRY_MIN_S
+        stopping = False
         while True:
-            item = self._decisions.get()
+            items: list[StreamDecision | _Write | None] = []
             try:
-                if item is None:
-                    return
-                self._record(item)
-            except Exception:
-                log.exception("recording a decision failed")
-            finally:
+                items.append(self._decisions.get(timeout=delay if pending else None))
+                while True:
+                    items.append(self._decisions.get_nowait())
+            except queue.Empty:
+                pass
+            opened: list[str] = []
+            for item in items:
+                try:
+                    if item is None:
+                        stopping = True
+                    elif isinstance(item, _Write):
+                        pending.append(item)
+                    else:
+                        write = self._open_visit(item)
+                        pending.append(write)
+                        opened.append(write.visit_id)
+                except Exception:
+                    log.exception("opening a visit failed")
+            with self._lock:
+                self._held = len(pending)
+            written = self._flush(pending)
+            delay = RETRY_MIN_S if not pending else min(delay * 2, RETRY_MAX_S)
+            for visit_id in opened:
+                self._publish_visit(visit_id, opened=True)
+            for visit_id in dict.fromkeys(written):
+                if visit_id not in opened:
+                    self._publish_visit(visit_id)
+            for _ in items:
                 self._decisions.task_done()
+            if stopping:
+                if pending:
+                    log.error(
+                        "stopping with %d entries not logged (%s): they are lost",
+                        len(pending),
+                        self._log_fault,
+                    )
+                return
+
+    def _flush(self, pending: collections.deque[_Write]) -> list[str]:
+        """Write held entries in order until the log refuses one; the visits written."""
+        written: list[str] = []
+        was_fault = self._log_fault
+        while pending:
+            write = pending[0]
+            try:
+                self.store.record(write.draft)
+            except Exception as exc:
+                fault = str(exc) or type(exc).__name__
+                if fault != self._log_fault:
+                    log.error("entry log not writable: %s", fault)
+                with self._lock:
+                    self._log_fault = fault
+                    self._held = len(pending)
+                break
+            pending.popleft()
+            with self._lock:
+                self._unwritten[write.visit_id] -= 1
+                if self._unwritten[write.visit_id] <= 0:
+                    del self._unwritten[write.visit_id]
+                self._held = len(pending)
+                self._log_fault = ""
+            write.done.set()
+            written.append(write.visit_id)
+        if was_fault != self._log_fault:
+            self._publish(StatusEvent(self.status()))
+        return written
+
+    def _open_visit(self, item: StreamDecision) -> _Write:
+        decision = self._with_clock_reasons(item.decision)
+        at_ms = int(self._clock() * 1000)
+        visit = Visit(new_entry_id(at_ms, os.urandom(10)), at_ms, decision)
+        with self._lock:
+            self._book = self._book.opened(visit, self._context)
+            self._sources[visit.id] = (item.source, item.frame_time_s)
+            for gone in set(self._sources) - {v.id for v in self._book.visits}:
+                del self._sources[gone]
+            return self._queue_write(visit, EntryKind.SCAN, at_ms, enqueue=False)
+
+    def _queue_write(
+        self,
+        visit: Visit,
+        kind: EntryKind,
+        at_ms: int,
+        *,
+        note: str = "",
+        temperature_c: float | None = None,
+        mask: bool | None = None,
+        enqueue: bool = True,
+    ) -> _Write:
+        """Draft the entry for ``kind`` with the visit's verdict after it (lock held)."""
+        judged = visits.judge(visit, self._context).decision
+        draft = EntryDraft(
+            id=visit.id if kind is EntryKind.SCAN else new_entry_id(at_ms, os.urandom(10)),
+            at_ms=at_ms,
+            kind=kind,
+            verdict=judged.verdict.value,
+            reasons=judged.reason_codes,
+            colour="" if judged.colour is None else judged.colour.value,
+            certificates=tuple(
+                (c.kind.value, c.status.value, c.summary) for c in judged.certificates
+            )
+            if kind is EntryKind.SCAN
+            else (),
+            name=judged.name,
+            holder_key=judged.holder_key,
+            refers_to=None if kind is EntryKind.SCAN else visit.id,
+            temperature_c=temperature_c,
+            mask=mask,
+            note=note,
+        )
+        write = _Write(draft, visit.id)
+        self._unwritten[visit.id] += 1
+        if enqueue:
+            self._decisions.put(write)
+        return write
 
     def _with_clock_reasons(self, decision: Decision) -> Decision:
         now_ms = int(self._clock() * 1000)
         skew = None
         if self._sync is not None:
             skew = self._sync.status().clock_skew_s
-        extra = clock_reasons(
-            now_ms, self.store.newest_at_ms(), skew, self.config.sync.clock_warn_s
-        )
+        try:
+            newest = self.store.newest_at_ms()
+        except Exception:  # a log that cannot be read is reported by the writes
+            newest = None
+        extra = clock_reasons(now_ms, newest, skew, self.config.sync.clock_warn_s)
         if not extra:
             return decision
         reasons = (*decision.reasons, *extra)
         return dataclasses.replace(decision, reasons=reasons, verdict=verdict_of(reasons))
 
-    def _record(self, item: StreamDecision) -> None:
-        decision = self._with_clock_reasons(item.decision)
-        entry_id = ""
-        recorded = False
-        try:
-            entry = self.store.record_decision(decision, at_ms=int(self._clock() * 1000))
-            entry_id, recorded = entry.id, True
-        except Exception as exc:
-            log.exception("entry log write failed")
-            reason = Reason(ReasonCode.INTERNAL_ERROR, Severity.REVIEW, f"not logged: {exc}")
-            reasons = (*decision.reasons, reason)
-            decision = dataclasses.replace(decision, reasons=reasons, verdict=verdict_of(reasons))
-        if recorded:
-            self._remember(entry_id, decision)
-        self._publish(DecisionEvent(entry_id, decision, recorded, item.source, item.frame_time_s))
+    # --- visits as the UI sees them ------------------------------------------------
+
+    def _view(self, visit: Visit) -> VisitView:
+        """The visit as the guard sees it (lock held)."""
+        judged = visits.judge(visit, self._context)
+        source, frame_time = self._sources.get(visit.id, ("", None))
+        o = visit.overrule
+        return VisitView(
+            visit_id=visit.id,
+            opened_ms=visit.opened_ms,
+            decision=judged.decision,
+            status=judged.status,
+            code_verdict=visit.decision.verdict,
+            temperature_c=visit.temperature_c,
+            mask=visit.mask,
+            overrule=o.verdict if o is not None else None,
+            overrule_reason=o.reason if o is not None else "",
+            recorded=self._unwritten[visit.id] == 0 if visit.id in self._unwritten else True,
+            source=source,
+            frame_time_s=frame_time,
+        )
+
+    def _waiting_views(self) -> tuple[VisitView, ...]:
+        return tuple(self._view(v) for v in self._book.waiting(self._context))
+
+    def _publish_visit(self, visit_id: str, *, opened: bool = False) -> None:
+        with self._lock:
+            try:
+                visit = self._book.get(visit_id)
+            except VisitError:
+                return
+            event = VisitEvent(self._view(visit), self._waiting_views(), opened=opened)
+        self._publish(event)
 
     def _status_worker(self) -> None:
+        """Every second: close visits past the review timeout, publish the status, and
+        purge hourly.  Nothing here may end the thread: an error is logged and shown."""
         last_purge = -PURGE_EVERY_S
         while not self._stop.wait(1.0):
-            if time.monotonic() - last_purge >= PURGE_EVERY_S:
-                last_purge = time.monotonic()
-                self.purge()
             try:
-                status = self.status()
-            except Exception as exc:  # a store fault must not end the worker (and the purge)
-                log.exception("status failed")
-                fault = SyncStatus(False, False, None, 0, f"entry log fault: {exc}")
-                status = KioskStatus(kiosk_id=self.config.kiosk_id, sync=fault)
-            self._publish(StatusEvent(status))
+                self.expire_waiting()
+                if time.monotonic() - last_purge >= PURGE_EVERY_S:
+                    last_purge = time.monotonic()
+                    self.purge()
+                self._publish(StatusEvent(self.status()))
+            except Exception:
+                log.exception("status round failed; the next one runs in a second")
+
+    def expire_waiting(self) -> list[str]:
+        """Close the visits that waited for the guard past ``ui.review_timeout_s``.
+
+        Each is logged as left without a decision (never dropped silently);
+        returns their ids.  Runs every second; tests call it with a moved clock.
+        """
+        timeout_ms = int(self.config.ui.review_timeout_s * 1000)
+        now_ms = int(self._clock() * 1000)
+        closed = []
+        with self._lock:
+            for visit in self._book.due(now_ms, timeout_ms, self._context):
+                left = visits.leave(visit, now_ms)
+                self._book = self._book.replaced(left)
+                waited = (now_ms - visit.opened_ms) // 1000
+                note = f"left without a decision after {waited} s waiting for the guard"
+                self._queue_write(left, EntryKind.LEFT, now_ms, note=note)
+                closed.append(visit.id)
+        return closed
 
     def purge(self) -> int:
         """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones."""
@@ -292,49 +494,56 @@ class KioskService:
             except Exception:
                 log.exception("a subscriber failed")
 
-    def _remember(self, entry_id: str, decision: Decision) -> None:
-        with self._lock:
-            self._remembered[entry_id] = decision
-            self._remembered.move_to_end(entry_id)
-            while len(self._remembered) > MAX_REMEMBERED:
-                self._remembered.popitem(last=False)
-
-    def _decision(self, entry_id: str) -> Decision:
-        with self._lock:
-            decision = self._remembered.get(entry_id)
-        if decision is None:
-            raise ActionError("that entry is no longer on screen; find it in the log view")
-        return decision
-
     # --- guard actions ----------------------------------------------------
 
-    def override(self, entry_id: str, verdict: Verdict, reason: str) -> Decision:
-        note = reason.strip()
-        if not note:
-            raise ActionError("an override needs a reason")
+    def _act(self, visit_id: str, change: Callable[[Visit], Visit], kind: EntryKind,
+             note: Callable[[Visit], str], **reading: Any) -> VisitView:  # fmt: skip
+        at_ms = int(self._clock() * 1000)
+        with self._lock:
+            try:
+                visit = change(self._book.get(visit_id))
+            except VisitError as exc:
+                raise ActionError(str(exc)) from None
+            self._book = self._book.replaced(visit)
+            write = self._queue_write(visit, kind, at_ms, note=note(visit), **reading)
+        write.done.wait(ACTION_WAIT_S)
+        with self._lock:
+            return self._view(self._book.get(visit_id))
+
+    def override(self, visit_id: str, verdict: Verdict, reason: str) -> VisitView:
+        """The guard approves or denies that visit; the policy says what may be approved."""
         if verdict is Verdict.REVIEW:
-            raise ActionError("an override approves (ALLOW) or denies (DENY)")
-        decision = self._decision(entry_id)
-        code = ReasonCode.GUARD_APPROVED if verdict is Verdict.ALLOW else ReasonCode.GUARD_DENIED
-        self.store.record_override(entry_id, verdict, note, at_ms=int(self._clock() * 1000))
-        overridden = dataclasses.replace(
-            decision,
-            verdict=verdict,
-            reasons=(*decision.reasons, Reason(code, Severity.NOTE, f"guard: {note}")),
+            raise ActionError("an overrule approves (ALLOW) or denies (DENY)")
+        return self._act(
+            visit_id,
+            lambda v: visits.overrule(v, verdict, reason, int(self._clock() * 1000), self._context),
+            EntryKind.OVERRIDE,
+            lambda v: v.overrule.reason if v.overrule is not None else "",
         )
-        self._remember(entry_id, overridden)
-        return overridden
 
     def observe(
-        self, entry_id: str, *, temperature_c: float | None = None, mask: bool | None = None
-    ) -> Decision:
-        decision = self._decision(entry_id)
-        self.store.record_observation(
-            entry_id, temperature_c=temperature_c, mask=mask, at_ms=int(self._clock() * 1000)
+        self, visit_id: str, *, temperature_c: float | None = None, mask: bool | None = None
+    ) -> VisitView:
+        """A reading for that visit; the visit keeps its other reading and is judged again."""
+        return self._act(
+            visit_id,
+            lambda v: visits.observe(v, temperature_c=temperature_c, mask=mask),
+            EntryKind.OBSERVATION,
+            lambda _v: reading_note(temperature_c, mask),
+            temperature_c=temperature_c,
+            mask=mask,
         )
-        judged = rejudge(decision, self._context, Observations(temperature_c, mask))
-        self._remember(entry_id, judged)
-        return judged
+
+    def visit(self, visit_id: str) -> VisitView:
+        with self._lock:
+            try:
+                return self._view(self._book.get(visit_id))
+            except VisitError as exc:
+                raise ActionError(str(exc)) from None
+
+    def waiting(self) -> list[VisitView]:
+        with self._lock:
+            return list(self._waiting_views())
 
     def submit_text(self, text: str) -> None:
         t = time.monotonic()
@@ -366,10 +575,57 @@ class KioskService:
         return True
 
     def recent(self, limit: int = 50) -> list[LogRow]:
-        return [log_row(e) for e in self.store.recent(limit)]
+        """The newest visits, newest first: one row each with its final verdict."""
+        rows: list[LogRow] = []
+        with self._lock:
+            held = [v for v in self._book.visits if v.id in self._unwritten]
+            for visit in reversed(held):
+                view = self._view(visit)
+                rows.append(
+                    LogRow(
+                        entry_id=visit.id,
+                        at_ms=visit.opened_ms,
+                        kind="visit",
+                        verdict=view.verdict.value,
+                        name=view.decision.name if view.decision.credential else "",
+                        reasons=view.decision.reason_codes,
+                        note="not yet in the log",
+                        visit_id=visit.id,
+                        temperature_c=visit.temperature_c,
+                        mask=visit.mask,
+                    )
+                )
+        shown = {r.visit_id for r in rows}
+        for scan in self.store.recent_scans(limit):
+            if len(rows) >= limit:
+                break
+            if scan.id in shown:
+                continue
+            record = fold_visits(self.store.visit_entries(scan.id))[0]
+            rows.append(
+                LogRow(
+                    entry_id=scan.id,
+                    at_ms=record.opened_ms,
+                    kind="visit",
+                    verdict=record.final_verdict,
+                    name=record.name,
+                    reasons=record.reasons,
+                    note=record.guard_note,
+                    visit_id=scan.id,
+                    temperature_c=record.temperature_c,
+                    mask=record.mask,
+                )
+            )
+        return rows[:limit]
 
     def search(self, text: str, limit: int = 200) -> list[LogRow]:
-        return [log_row(e) for e in self.store.search(text, limit)]
+        """Entries whose fields hold ``text``, or whose reasons are described by it."""
+        found = {e.seq: e for e in self.store.search(text, limit)}
+        for code in codes_matching(text):
+            for e in self.store.search(code, limit):
+                found.setdefault(e.seq, e)
+        newest_first = sorted(found.values(), key=lambda e: e.seq, reverse=True)
+        return [log_row(e) for e in newest_first[:limit]]
 
     # --- status -----------------------------------------------------------
 
@@ -382,10 +638,10 @@ class KioskService:
         skew = None
         if self._sync is not None:
             s = self._sync.status()
-            sync = SyncStatus(True, s.online, s.last_success_ms, self.store.backlog(), s.last_error)
+            sync = SyncStatus(True, s.online, s.last_success_ms, self._backlog(), s.last_error)
             warning, skew = s.clock_warning, s.clock_skew_s
         else:
-            sync = SyncStatus(False, False, None, self.store.backlog(), "sync is off")
+            sync = SyncStatus(False, False, None, self._backlog(), "sync is off")
         camera = (
             self._camera_stats()
             if self._camera_stats
@@ -399,7 +655,10 @@ class KioskService:
             )
         )
         camera = dataclasses.replace(camera, paused=self._paused.is_set())
-        newest = self.store.newest_at_ms()
+        try:
+            newest = self.store.newest_at_ms()
+        except Exception:
+            newest = None
         if not warning:
             reasons = clock_reasons(int(now * 1000), newest, skew, self.config.sync.clock_warn_s)
             warning = "; ".join(r.message for r in reasons)
@@ -416,17 +675,33 @@ class KioskService:
                 refuse_after_s=rules.max_hours * 3600,
             ),
             clock=ClockStatus(now_ms=int(now * 1000), warning=warning, skew_s=skew),
-            counters=self._counters(now, ctx.policy),
+            counters=self._counters_now(now, ctx.policy),
+            log=LogStatus(fault=self._log_fault, held=self._held),
         )
 
-    def _counters(self, now: float, policy: Policy) -> Counters:
+    def _backlog(self) -> int:
+        """Entries waiting to be sent: the log's outbox, plus those not yet in the log."""
+        try:
+            self._last_backlog = self.store.backlog()
+        except Exception:
+            log.debug("backlog unreadable; showing the last count", exc_info=True)
+        return self._last_backlog + self._held
+
+    def _counters_now(self, now: float, policy: Policy) -> Counters:
+        """Today's visits by final verdict, from the log; the last known counts if it fails."""
         day = local_date(int(now), policy)
         offset = policy.site.utc_offset_hours * 3600
         midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() - offset
-        counts = self.store.counts_since(int(midnight * 1000))
-        return Counters(
-            entries=counts.get("entries", 0),
-            allowed=counts.get("ALLOW", 0),
-            denied=counts.get("DENY", 0),
-            reviewed=counts.get("REVIEW", 0),
+        try:
+            counts = self.store.visit_counts_since(int(midnight * 1000))
+        except Exception:
+            return self._counters
+        self._counters = Counters(
+            visits=counts["visits"],
+            allowed=counts["ALLOW"],
+            denied=counts["DENY"],
+            waiting=counts["waiting"],
+            overruled=counts["overruled"],
+            left=counts["left"],
         )
+        return self._counters

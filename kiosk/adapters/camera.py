@@ -128,15 +128,21 @@ class FrameSource(Protocol):
 class _Pacer:
     """Sleeps so that media time ``t`` is delivered ``t`` seconds after the first item."""
 
-    def __init__(self, realtime: bool, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        realtime: bool,
+        stop: threading.Event,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.realtime = realtime
         self.stop = stop
+        self.monotonic = monotonic
         self.start: float | None = None
 
     def wait(self, t: float) -> None:
         if not self.realtime:
             return
-        now = time.monotonic()
+        now = self.monotonic()
         if self.start is None:
             self.start = now - t
         delay = self.start + t - now

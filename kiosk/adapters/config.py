@@ -116,6 +116,8 @@ class ScanConfig:
 class UiConfig:
     bell: bool = True
     verdict_hold_s: float = 20.0
+    review_timeout_s: float = 600.0
+    """A visit waiting for the guard this long is logged as left without a decision."""
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,7 @@ def load_config(path: str | Path) -> KioskConfig:
     ui = UiConfig(
         bell=u.boolean("bell", True),
         verdict_hold_s=u.number("verdict_hold_s", 20.0, low=0, high=3600),
+        review_timeout_s=u.number("review_timeout_s", 600.0, low=0, high=86400),
     )
     u.check_unknown()
     r.check_unknown()

@@ -171,7 +171,8 @@ def recover(db_path: Path, *, kiosk_id: str, now: dt.datetime) -> Recovery:
         new.execute("PRAGMA synchronous = FULL")
         new.execute("BEGIN IMMEDIATE")
         for e in kept:
-            new.execute(_SQL_INSERT, _entry_to_row(e))
+            # as EntryStore._append writes a row: the entry's columns, then its visit id
+            new.execute(_SQL_INSERT, (*_entry_to_row(e), e.refers_to or e.id))
             new.execute("INSERT INTO outbox (seq, entry_id) VALUES (?, ?)", (e.seq, e.id))
         new.execute(
             "UPDATE meta SET value = ? WHERE key = 'chain_anchor'", (f"{link[0]} {link[1]}",)

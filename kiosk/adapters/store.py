@@ -29,6 +29,7 @@ read one snapshot, so they never hold up a write.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import sqlite3
@@ -42,6 +43,7 @@ from kiosk.adapters import log_head
 from kiosk.core.entry import (
     GENESIS_HASH,
     Entry,
+    EntryDraft,
     EntryKind,
     entry_from_wire,
     new_entry_id,
@@ -50,8 +52,14 @@ from kiosk.core.entry import (
 from kiosk.core.errors import ReasonCode
 from kiosk.core.model import Decision, Verdict
 
-SCHEMA_VERSION = 1
-"""Version of the tables below; a file from a newer kiosk is refused, not guessed at."""
+SCHEMA_VERSION = 2
+"""Version of the tables below; a file from a newer kiosk is refused, not guessed at.
+
+1: entries, outbox, meta.  2: ``entries.visit_id`` (the visit an entry belongs to:
+its own id for a scan, ``refers_to`` for the rest) and its index.  A version 1 log
+is migrated when opened, in one transaction: the column is added and filled from
+the rows themselves; no row's contents or hash change.
+"""
 
 BUSY_TIMEOUT_MS = 5000
 """How long a call waits for another process holding the file (e.g. ``kiosk log``)."""
@@ -81,9 +89,11 @@ CREATE TABLE entries (
     mask          INTEGER,
     note          TEXT NOT NULL,
     prev_hash     TEXT NOT NULL,
-    hash          TEXT NOT NULL
+    hash          TEXT NOT NULL,
+    visit_id      TEXT
 );
 CREATE INDEX entries_at_ms ON entries (at_ms);
+CREATE INDEX entries_visit ON entries (visit_id);
 CREATE TABLE outbox (
     seq        INTEGER PRIMARY KEY REFERENCES entries (seq),
     entry_id   TEXT NOT NULL UNIQUE REFERENCES entries (id),
@@ -101,7 +111,21 @@ _E_COLUMNS = ", ".join(f"e.{c.strip()}" for c in _COLUMNS.split(","))
 _SEARCH_FIELDS = ("name", "id", "holder_key", "verdict", "reasons", "note", "refers_to")
 
 # The SQL below is built only from the constants above; every value is bound with "?".
-_SQL_INSERT = f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 17)})"  # noqa: S608
+_SQL_INSERT = f"INSERT INTO entries ({_COLUMNS}, visit_id) VALUES ({', '.join('?' * 18)})"  # noqa: S608
+_SQL_VISIT = f"SELECT {_COLUMNS} FROM entries WHERE visit_id = ? ORDER BY seq"  # noqa: S608
+_SQL_BY_ID = f"SELECT {_COLUMNS} FROM entries WHERE id = ?"  # noqa: S608
+_SQL_RECENT_SCANS = f"SELECT {_COLUMNS} FROM entries WHERE kind = 'scan' ORDER BY seq DESC LIMIT ?"  # noqa: S608
+# Each visit opened since ?: the verdict of its newest entry with a verdict (logs from
+# before visits hold observations with an empty one), and whether it was left.
+_SQL_VISIT_COUNTS = """
+SELECT verdict, left, COUNT(*) FROM (
+    SELECT
+        (SELECT e.verdict FROM entries e
+          WHERE e.visit_id = s.id AND e.verdict != '' ORDER BY e.seq DESC LIMIT 1) AS verdict,
+        EXISTS (SELECT 1 FROM entries l WHERE l.visit_id = s.id AND l.kind = 'left') AS left
+    FROM entries s WHERE s.kind = 'scan' AND s.at_ms >= ?
+) GROUP BY verdict, left
+"""
 _SQL_PENDING = (
     f"SELECT {_E_COLUMNS} FROM outbox o JOIN entries e ON e.seq = o.seq "  # noqa: S608
     "WHERE o.sent_at_ms IS NULL ORDER BY o.seq LIMIT ?"
@@ -271,6 +295,7 @@ class EntryStore:
                 )
             else:
                 self._check_meta()
+                self._migrate()
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -294,6 +319,19 @@ class EntryStore:
                 f"not {self.kiosk_id!r} (check kiosk_id and data_dir)"
             )
 
+    def _migrate(self) -> None:
+        """Bring an older log up to ``SCHEMA_VERSION`` (inside the opening transaction)."""
+        c = self._conn
+        version = int(self._meta()["schema_version"])
+        if version < 2:
+            c.execute("ALTER TABLE entries ADD COLUMN visit_id TEXT")
+            c.execute("UPDATE entries SET visit_id = COALESCE(refers_to, id)")
+            c.execute("CREATE INDEX entries_visit ON entries (visit_id)")
+        if version < SCHEMA_VERSION:
+            c.execute(
+                "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),)
+            )
+
     def _meta(self, conn: sqlite3.Connection | None = None) -> dict[str, str]:
         rows = (conn or self._conn).execute("SELECT key, value FROM meta").fetchall()
         return {str(k): str(v) for k, v in rows}
@@ -314,6 +352,17 @@ class EntryStore:
         self.close()
 
     # --- writing -------------------------------------------------------------------
+
+    def record(self, draft: EntryDraft) -> Entry:
+        """Log one entry as drafted; durable when this returns.
+
+        Writing a draft whose id is already in the log returns the entry
+        logged then and writes nothing: a retried write never doubles an entry.
+        """
+        fields = {
+            f.name: getattr(draft, f.name) for f in dataclasses.fields(draft) if f.name != "at_ms"
+        }
+        return self._append(draft.at_ms, **fields)
 
     def record_decision(self, decision: Decision, *, at_ms: int) -> Entry:
         """Log a scan's decision; durable when this returns."""
@@ -376,16 +425,21 @@ class EntryStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: cannot write the entry log: {exc}") from None
             try:
+                entry_id = fields.pop("id", None) or new_entry_id(at_ms, os.urandom(10))
+                logged = c.execute(_SQL_BY_ID, (entry_id,)).fetchone()
+                if logged is not None:
+                    c.execute("ROLLBACK")
+                    return _row_to_entry(logged)
                 seq, prev = self._tail()
                 refers_to = fields.get("refers_to")
-                if refers_to is not None and "name" not in fields:
+                if refers_to is not None and not fields.get("name"):
                     row = c.execute(
                         "SELECT name, holder_key FROM entries WHERE id = ?", (refers_to,)
                     ).fetchone()
                     if row is not None:
                         fields["name"], fields["holder_key"] = row
                 entry = seal_entry(
-                    id=new_entry_id(at_ms, os.urandom(10)),
+                    id=entry_id,
                     seq=seq + 1,
                     at_ms=at_ms,
                     kiosk_id=self.kiosk_id,
@@ -394,7 +448,7 @@ class EntryStore:
                 )
                 c.execute(
                     _SQL_INSERT,
-                    _entry_to_row(entry),
+                    (*_entry_to_row(entry), entry.refers_to or entry.id),
                 )
                 c.execute("INSERT INTO outbox (seq, entry_id) VALUES (?, ?)", (entry.seq, entry.id))
                 c.execute(
@@ -547,6 +601,41 @@ class EntryStore:
     def recent(self, limit: int) -> list[Entry]:
         """The newest entries, newest first."""
         return self._select(_SQL_RECENT, (limit,))
+
+    def recent_scans(self, limit: int) -> list[Entry]:
+        """The newest scans (one per visit), newest first."""
+        return self._select(_SQL_RECENT_SCANS, (limit,))
+
+    def visit_counts_since(self, at_ms: int) -> dict[str, int]:
+        """Visits opened at or after ``at_ms``, each counted once by its final verdict.
+
+        ``waiting``: final verdict REVIEW and not left; ``left``: closed without a
+        decision; ``overruled``: guard overrules logged since ``at_ms``.
+        """
+        counts = {"visits": 0, "ALLOW": 0, "DENY": 0, "REVIEW": 0, "waiting": 0, "left": 0}
+        with self._lock:
+            try:
+                rows = self._conn.execute(_SQL_VISIT_COUNTS, (at_ms,)).fetchall()
+                overruled = self._conn.execute(
+                    "SELECT COUNT(*) FROM entries WHERE kind = 'override' AND at_ms >= ?",
+                    (at_ms,),
+                ).fetchone()[0]
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the entry log: {exc}") from None
+        for verdict, left, n in rows:
+            counts["visits"] += n
+            if verdict in counts:
+                counts[verdict] += n
+            if left:
+                counts["left"] += n
+            elif verdict == "REVIEW":
+                counts["waiting"] += n
+        counts["overruled"] = int(overruled)
+        return counts
+
+    def visit_entries(self, visit_id: str) -> list[Entry]:
+        """Every entry of one visit (its scan, readings, overrules), in log order."""
+        return self._select(_SQL_VISIT, (visit_id,))
 
     def search(self, text: str, limit: int) -> list[Entry]:
         """Entries whose name, id, holder key, verdict, reasons or note contain ``text``

@@ -23,7 +23,7 @@ from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
-from kiosk.port import CameraStatus, DecisionEvent, KioskEvent
+from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
 
 
@@ -141,23 +141,24 @@ def run_headless(
     lock = threading.Lock()
 
     def show(event: KioskEvent) -> None:
-        if isinstance(event, DecisionEvent):
+        if isinstance(event, VisitEvent) and event.opened:
+            visit = event.visit
             with lock:
-                verdicts.append(event.decision.verdict.value)
+                verdicts.append(visit.verdict.value)
                 if as_json:
                     line = decision_json_line(
-                        event.decision,
-                        entry_id=event.entry_id,
-                        recorded=event.recorded,
-                        frame_time_s=event.frame_time_s,
+                        visit.decision,
+                        entry_id=visit.visit_id,
+                        recorded=visit.recorded,
+                        frame_time_s=visit.frame_time_s,
                     )
                 else:
                     where = (
-                        f"{event.frame_time_s or 0:.1f} s, logged"
-                        if event.recorded
-                        else "NOT LOGGED"
+                        f"{visit.frame_time_s or 0:.1f} s, logged"
+                        if visit.recorded
+                        else "NOT YET LOGGED (held until the log can be written)"
                     )
-                    line = "\n".join(decision_lines(event.decision, where))
+                    line = "\n".join(decision_lines(visit.decision, where))
                 print(line, flush=True)
 
     service.subscribe(show)
@@ -171,7 +172,8 @@ def run_headless(
                 {
                     "summary": {
                         "decisions": len(verdicts),
-                        "logged": status.counters.entries,
+                        "logged": status.counters.visits,
+                        "log_fault": status.log.fault,
                         "sync_online": status.sync.online,
                         "backlog": status.sync.backlog,
                         "expected": expected,

@@ -31,7 +31,8 @@ GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first entry of a log."""
 
 VERDICTS = frozenset({"ALLOW", "DENY", "REVIEW", ""})
-"""Allowed ``verdict`` values; ``""`` is for observations, which judge nothing."""
+"""Allowed ``verdict`` values.  Every entry of a visit carries the visit's verdict after
+it; ``""`` appears only in logs written before visits (observations judged nothing)."""
 
 COLOURS = frozenset({"G", "Y", "R", ""})
 """Allowed ``colour`` values; ``""`` when no colour could be read."""
@@ -69,11 +70,41 @@ WIRE_FIELDS = (
 
 
 class EntryKind(StrEnum):
-    """What an entry records (a ``str`` subclass: ``EntryKind.SCAN == "scan"``)."""
+    """What an entry records (a ``str`` subclass: ``EntryKind.SCAN == "scan"``).
+
+    A scan opens a visit (its id is the visit's id); the other kinds refer to
+    that visit with ``refers_to`` and carry the visit's verdict after them.
+    """
 
     SCAN = "scan"
     OVERRIDE = "override"
     OBSERVATION = "observation"
+    LEFT = "left"
+    """The person left without a decision: the visit waited past the review timeout."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """An entry before the log gives it its place (``seq``) and its link (``prev_hash``).
+
+    The caller chooses the ``id`` (a UUIDv7 from ``new_entry_id``), so a visit
+    has its id before its scan is written and a write can be retried without
+    writing the same entry twice.
+    """
+
+    id: str
+    at_ms: int
+    kind: EntryKind
+    verdict: str = ""
+    reasons: tuple[str, ...] = ()
+    colour: str = ""
+    certificates: tuple[tuple[str, str, str], ...] = ()
+    name: str = ""
+    holder_key: str = ""
+    refers_to: str | None = None
+    temperature_c: float | None = None
+    mask: bool | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +404,7 @@ def entry_from_wire(d: Mapping[str, Any]) -> Entry:
     try:
         kind = EntryKind(kind_raw)
     except ValueError:
-        raise _fail("kind", "scan, override or observation", kind_raw) from None
+        raise _fail("kind", "scan, override, observation or left", kind_raw) from None
     verdict = _text(d, "verdict")
     if verdict not in VERDICTS:
         raise _fail("verdict", "ALLOW, DENY, REVIEW or an empty string", verdict)

@@ -87,6 +87,8 @@ class ReasonCode(StrEnum):
     # --- guard actions ---
     GUARD_APPROVED = "GUARD_APPROVED"
     GUARD_DENIED = "GUARD_DENIED"
+    APPROVAL_LAPSED = "APPROVAL_LAPSED"
+    LEFT_WITHOUT_DECISION = "LEFT_WITHOUT_DECISION"
     # --- last resort: a bug must fail closed, never ALLOW ---
     INTERNAL_ERROR = "INTERNAL_ERROR"
 

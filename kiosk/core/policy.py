@@ -208,6 +208,27 @@ class ListRules:
     stale_action: Action = Action.REVIEW
 
 
+DEFAULT_NEVER_APPROVE = frozenset(
+    {
+        ReasonCode.COLOUR_NOT_ALLOWED,
+        ReasonCode.NAT_POSITIVE,
+        ReasonCode.REVOKED,
+        ReasonCode.TEMPERATURE_HIGH,
+    }
+)
+"""Reasons no guard may approve past: a red code, a positive test, a revoked code, a fever."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardRules:
+    """What a guard's overrule may do.  A guard may always deny; approvals are limited."""
+
+    never_approve: frozenset[ReasonCode] = DEFAULT_NEVER_APPROVE
+    """Reason codes (DENY or REVIEW) that no approval can overrule."""
+    approve_unverified: bool = False
+    """If true, a guard may approve a code that did not verify (forged, damaged, unknown)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ForeignRules:
     """Foreign (EU DCC) certificates, which carry no colour."""
@@ -229,6 +250,7 @@ class Policy:
     mask: MaskRules = field(default_factory=MaskRules)
     lists: ListRules = field(default_factory=ListRules)
     foreign: ForeignRules = field(default_factory=ForeignRules)
+    guard: GuardRules = field(default_factory=GuardRules)
 
 
 DEFAULT_POLICY = Policy()
@@ -406,6 +428,23 @@ def _lists(t: _Table) -> ListRules:
     )
 
 
+def _guard(t: _Table) -> GuardRules:
+    d = GuardRules()
+    key = "never_approve"
+    value = t.get(key, sorted(c.value for c in d.never_approve))
+    known = {c.value: c for c in ReasonCode}
+    expected = 'a list of reason codes (e.g. "NAT_POSITIVE")'
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise t.fail(key, expected, value)
+    for v in value:
+        if v not in known:
+            raise t.fail(key, expected + f"; {v!r} is not a reason code", v)
+    return GuardRules(
+        never_approve=frozenset(known[v] for v in value),
+        approve_unverified=t.boolean("approve_unverified", d.approve_unverified),
+    )
+
+
 def _foreign(t: _Table) -> ForeignRules:
     d = ForeignRules()
     return ForeignRules(
@@ -443,6 +482,7 @@ def policy_from_mapping(data: Mapping[str, object]) -> Policy:
         mask=_section(root, "mask", _mask),
         lists=_section(root, "lists", _lists),
         foreign=_section(root, "foreign", _foreign),
+        guard=_section(root, "guard", _guard),
     )
     root.check_unknown()
     return policy

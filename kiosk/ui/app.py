@@ -12,10 +12,18 @@ worker, so a slow disk or network never freezes the screen; results come
 back as messages too.  The status is also polled every second, in case an
 event is lost.
 
+Visits: the panel shows the newest visit (one person at the gate), unless
+the guard picked one from the "waiting for you" list (↑/↓, Esc back to the
+newest).  Every key that acts (a, d, t, m, n) acts on the visit shown when it
+was pressed, by id, and its dialog names that person and time; a visit that
+waits for the guard stays in the list until it is resolved or times out.
+
 Keys: a keyboard-wedge scanner types the code's characters and Enter.  Codes
 are written in the QR alphanumeric set (digits, upper-case letters, a few
-symbols), so the scanner line takes those and the guard's keys are
-lower-case letters and function keys, which a scan never contains.
+symbols), so on the main screen the scanner line takes those and the guard's
+keys are lower-case letters and function keys, which a scan never contains.
+While a dialog or the log search has focus, ``ScanRouter`` sends a scanner's
+burst to the scanner and everything else to the field.
 """
 
 from __future__ import annotations
@@ -31,28 +39,65 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Footer
 
 from kiosk.core.display import clean_text
-from kiosk.core.model import Decision, Verdict
-from kiosk.port import ActionError, DecisionEvent, KioskEvent, KioskPort, KioskStatus
+from kiosk.core.model import Verdict
+from kiosk.core.visit import VisitStatus
+from kiosk.port import (
+    ActionError,
+    KioskEvent,
+    KioskPort,
+    KioskStatus,
+    VisitEvent,
+    VisitView,
+)
 from kiosk.ui import lines
-from kiosk.ui.messages import ActionFailed, DecisionShown, RecentLoaded, StatusChanged
+from kiosk.ui.messages import (
+    ActionDone,
+    ActionFailed,
+    RecentLoaded,
+    StatusChanged,
+    VisitPicked,
+    VisitShown,
+)
+from kiosk.ui.scan_router import Routed, ScanRouter
 from kiosk.ui.screens import HelpScreen, LogScreen, ReasonDialog, TemperatureDialog
-from kiosk.ui.widgets import RecentEntries, ScanInput, StatusBar, TextLines, VerdictPanel
+from kiosk.ui.widgets import (
+    RecentEntries,
+    ScanInput,
+    StatusBar,
+    TextLines,
+    VerdictPanel,
+    WaitingList,
+)
 
 RECENT_LIMIT = 50
 """Entries kept in the recent list on the main screen."""
 
 POLL_SECONDS = 1.0
+"""How often the status is asked for, in case an event from the port is lost."""
 
 VERDICT_HOLD_S = 20.0
 """Seconds an ALLOW or DENY stays on screen before the panel goes back to waiting."""
-"""How often the status is asked for, in case an event from the port is lost."""
+
+HOLD_TICK_S = 0.25
+"""How often the hold of the verdict on screen is checked against ``monotonic``."""
 
 _GUARD_ACTIONS = frozenset({"approve", "deny", "temperature", "mask"})
-_MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {"pause", "sync", "log", "help", "quit"}
+_MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {
+    "pause",
+    "sync",
+    "log",
+    "help",
+    "quit",
+    "pick_older",
+    "pick_newer",
+    "newest",
+}
+
+MAX_VIEWS = 500
+"""Visits whose latest view the app keeps (for the waiting list and picking)."""
 
 
 def _local_zone() -> dt.tzinfo:
@@ -80,6 +125,9 @@ class KioskApp(App[None]):
         Binding("t", "temperature", "Temp"),
         Binding("m", "mask(True)", "Mask"),
         Binding("n,M", "mask(False)", "No mask"),
+        Binding("up", "pick_older", "Older", show=False),
+        Binding("down", "pick_newer", "Newer", show=False),
+        Binding("escape", "newest", "Newest", show=False),
         Binding("p", "pause", "Pause"),
         Binding("s", "sync", "Sync"),
         Binding("l", "log", "Log"),
@@ -96,10 +144,12 @@ class KioskApp(App[None]):
         tz: dt.tzinfo | None = None,
         poll_seconds: float = POLL_SECONDS,
         verdict_hold_s: float = VERDICT_HOLD_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self._verdict_hold_s = verdict_hold_s
-        self._fade_timer: Timer | None = None
+        self._monotonic = monotonic
+        self._held_until: float | None = None
         self.port = port
         self.bell_enabled = bell
         self._clock = clock
@@ -107,7 +157,15 @@ class KioskApp(App[None]):
         self._poll_seconds = poll_seconds
         self._polling = False
         self.status = KioskStatus()
-        self.current: DecisionEvent | None = None
+        self.current: VisitView | None = None
+        """The visit on the panel: what the guard's keys act on."""
+        self.newest: VisitView | None = None
+        self.picked: str | None = None
+        """Id of the visit the guard picked from the waiting list (None: follow the newest)."""
+        self.views: dict[str, VisitView] = {}
+        self.waiting: tuple[VisitView, ...] = ()
+        self._faded: str | None = None
+        self.router = ScanRouter()
 
     # --- layout -------------------------------------------------------------
 
@@ -116,6 +174,7 @@ class KioskApp(App[None]):
         # log view is on top, and ``App.query_one`` searches only the top screen.
         self._status_bar = StatusBar(id="status")
         self._verdict = VerdictPanel(tz=self._tz, id="verdict")
+        self._waiting = WaitingList(id="waiting")
         self._certificates = TextLines(id="certificates")
         self._reasons = TextLines(id="reasons")
         self._reasons_box = VerticalScroll(self._reasons, id="reasons-box", can_focus=False)
@@ -126,15 +185,20 @@ class KioskApp(App[None]):
         )
         yield self._status_bar
         with Container(id="body"):
-            yield Vertical(self._verdict, self._certificates, self._reasons_box, id="main")
+            yield Vertical(
+                self._verdict, self._waiting, self._certificates, self._reasons_box, id="main"
+            )
             yield Vertical(self._counters, self._recent, id="side")
         yield self._scanner
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show_status(self.status)
+        self._show_waiting()
         self._in_thread(self._start, "start")
         self.set_interval(self._poll_seconds, self._poll)
+        self.set_interval(HOLD_TICK_S, self.check_hold)
+        self.set_interval(HOLD_TICK_S / 5, self._route_tick)
 
     def _start(self) -> Message:
         self.port.subscribe(self._on_port_event)
@@ -145,8 +209,8 @@ class KioskApp(App[None]):
 
     def _on_port_event(self, event: KioskEvent) -> None:
         """Runs on a service thread: wrap the event in a message and hand it over."""
-        if isinstance(event, DecisionEvent):
-            self._post(DecisionShown(event))
+        if isinstance(event, VisitEvent):
+            self._post(VisitShown(event))
         else:
             self._post(StatusChanged(event.status))
 
@@ -190,48 +254,78 @@ class KioskApp(App[None]):
 
     # --- message handlers (UI thread) --------------------------------------
 
-    def on_decision_shown(self, message: DecisionShown) -> None:
+    def on_visit_shown(self, message: VisitShown) -> None:
+        """A visit opened or changed: keep its view, then show what the guard should see."""
         event = message.event
-        decision = event.decision
-        previous = self.current
-        self.current = event
-        self._verdict.show(decision, message.note)
-        self._certificates.show_lines(lines.certificate_lines(decision))
-        self._reasons.show_lines(lines.reason_lines(decision))
-        self._reasons_box.scroll_home(animate=False)
-        repeated = (
-            previous is not None
-            and previous.entry_id == event.entry_id
-            and previous.decision.verdict == decision.verdict
-        )
-        if (
-            self.bell_enabled
-            and not message.quiet
-            and not repeated
-            and decision.verdict in (Verdict.DENY, Verdict.REVIEW)
-        ):
+        view = event.visit
+        self._keep(view)
+        self.waiting = event.waiting
+        if event.opened or self.newest is None or self.newest.visit_id == view.visit_id:
+            if event.opened:
+                self.picked = None  # a new person at the gate: show them
+            self.newest = view
+        if message.acted and self.picked == view.visit_id and not view.needs_guard:
+            self.picked = None  # resolved: back to the person at the gate
+        if event.opened and self.bell_enabled and view.verdict is not Verdict.ALLOW:
             self.bell()
-        self._schedule_fade(event, decision)
-        self.refresh_bindings()
+        self._refresh_panel(restart_hold=event.opened or message.acted)
         self._in_thread(lambda: RecentLoaded(self.port.recent(RECENT_LIMIT)), "recent")
 
-    def _schedule_fade(self, event: DecisionEvent, decision: Decision) -> None:
-        """ALLOW and DENY go back to waiting after a while; REVIEW waits for the guard."""
-        if self._fade_timer is not None:
-            self._fade_timer.stop()
-            self._fade_timer = None
-        if self._verdict_hold_s <= 0 or decision.verdict is Verdict.REVIEW:
+    def _keep(self, view: VisitView) -> None:
+        self.views[view.visit_id] = view
+        self.views = {k: self.views[k] for k in list(self.views)[-MAX_VIEWS:]}
+
+    def _refresh_panel(self, *, restart_hold: bool = False) -> None:
+        """Show the picked visit, else the newest; the waiting list beside it."""
+        shown = self.views.get(self.picked) if self.picked else None
+        if shown is None:
+            self.picked = None
+            shown = self.newest
+            if shown is not None and shown.visit_id == self._faded and not restart_hold:
+                shown = None  # its hold is over: the panel waits for the next person
+        if shown is None:
+            self.current = None
+            self._verdict.clear(waiting=len(self.waiting))
+            self._certificates.show_lines([])
+            self._reasons.show_lines([])
+        else:
+            self.current = shown
+            self._faded = None if shown.visit_id == self._faded else self._faded
+            self._verdict.show(shown.decision, lines.visit_note(shown), picked=bool(self.picked))
+            self._certificates.show_lines(lines.certificate_lines(shown.decision))
+            self._reasons.show_lines(lines.reason_lines(shown.decision))
+            self._reasons_box.scroll_home(animate=False)
+        if restart_hold or shown is None:
+            self._schedule_fade(shown)
+        self._show_waiting()
+        self.refresh_bindings()
+
+    def _show_waiting(self) -> None:
+        self._waiting.show_waiting(
+            self.waiting, self.current.visit_id if self.current else None, self._tz
+        )
+
+    def _schedule_fade(self, view: VisitView | None) -> None:
+        """ALLOW and DENY go back to waiting after a while; a visit waiting for the guard stays."""
+        if view is None or self._verdict_hold_s <= 0 or view.needs_guard or self.picked:
+            self._held_until = None
+        else:
+            self._held_until = self._monotonic() + self._verdict_hold_s
+
+    def check_hold(self) -> None:
+        """Clear a held ALLOW or DENY once its hold is over (run by a timer every tick).
+
+        The hold is measured on ``monotonic`` (injectable), so a test moves a fake
+        clock past it and calls this, instead of sleeping against a real timer.
+        """
+        if self._held_until is None or self._monotonic() < self._held_until:
             return
-
-        def fade() -> None:
-            if self.current is event:
-                self.current = None
-                self._verdict.clear()
-                self._certificates.show_lines([])
-                self._reasons.show_lines([])
-                self.refresh_bindings()
-
-        self._fade_timer = self.set_timer(self._verdict_hold_s, fade)
+        self._held_until = None
+        current = self.current
+        if current is None or current.needs_guard or self.picked:
+            return
+        self._faded = current.visit_id
+        self._refresh_panel()
 
     def on_status_changed(self, message: StatusChanged) -> None:
         self._show_status(message.status)
@@ -248,11 +342,41 @@ class KioskApp(App[None]):
         text = clean_text(message.text, lines.MAX_MESSAGE_LEN)
         self.notify(text, severity="error", timeout=8, markup=False)
 
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(clean_text(message.text, lines.MAX_MESSAGE_LEN), timeout=4, markup=False)
+
     def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:
-        text = message.text
+        self._submit(message.text)
+
+    def _submit(self, text: str) -> None:
         self._in_thread(lambda: self.port.submit_text(text), "scan")
 
     # --- keys ----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every key passes the scanner router first while a dialog or the log has focus."""
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and len(self.screen_stack) > 1
+            and not getattr(event, "_routed", False)
+        ):
+            routed = self.router.feed(event.key, event.character, self._monotonic())
+            await self._deliver(routed)
+            return
+        await super().on_event(event)
+
+    async def _deliver(self, routed: Routed) -> None:
+        for text in routed.scanned:
+            self._submit(text)
+        for key, character in routed.to_focus:
+            again = events.Key(key, character)
+            again._routed = True  # type: ignore[attr-defined]
+            await super().on_event(again)
+
+    async def _route_tick(self) -> None:
+        if self.router.busy:
+            await self._deliver(self.router.tick(self._monotonic()))
 
     def on_key(self, event: events.Key) -> None:
         """Keys that belong to a code go to the scanner line, before the bindings see them."""
@@ -267,18 +391,21 @@ class KioskApp(App[None]):
             self._scanner.take_paste(event.text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Guard keys apply to the entry on screen; they are hidden when they cannot."""
+        """Guard keys apply to the visit on screen; they are hidden when they cannot."""
         if action in _MAIN_ONLY_ACTIONS and len(self.screen_stack) > 1:
             return False
         current = self.current
-        if action in ("approve", "deny"):
-            return current is not None and current.decision.verdict is Verdict.REVIEW
-        if action in ("temperature", "mask"):
-            return current is not None and current.decision.credential is not None
+        if action in _GUARD_ACTIONS:
+            return current is not None and current.status is not VisitStatus.LEFT
+        if action in ("pick_older", "pick_newer"):
+            return bool(self.waiting)
+        if action == "newest":
+            return self.picked is not None
         return True
 
-    def _who(self, event: DecisionEvent) -> str:
-        return lines.who(event.decision)
+    def _who(self, view: VisitView) -> str:
+        """``Wang *ming (11:51:20, REVIEW)``: whom an action will land on."""
+        return lines.visit_who(view, self._tz)
 
     def action_approve(self) -> None:
         self._override(Verdict.ALLOW)
@@ -287,58 +414,93 @@ class KioskApp(App[None]):
         self._override(Verdict.DENY)
 
     def _override(self, verdict: Verdict) -> None:
-        event = self.current
-        if event is None:
+        view = self.current
+        if view is None:
             return
         done = "approved" if verdict is Verdict.ALLOW else "denied"
+        who = self._who(view)
 
         def send(reason: str | None) -> None:
             if not reason:
                 return
-            note = f"{done} by the guard: {reason}"
             self._in_thread(
-                lambda: self._rejudged(
-                    event, self.port.override(event.entry_id, verdict, reason), note, quiet=True
+                lambda: self._acted(
+                    self.port.override(view.visit_id, verdict, reason), f"{done}: {who}"
                 ),
-                f"{done.capitalize()} entry",
+                f"{done.capitalize()} {who}",
             )
 
-        self.push_screen(ReasonDialog(verdict, self._who(event)), send)
+        self.push_screen(ReasonDialog(verdict, who), send)
 
     def action_temperature(self) -> None:
-        event = self.current
-        if event is None:
+        view = self.current
+        if view is None:
             return
+        who = self._who(view)
 
         def send(celsius: float | None) -> None:
             if celsius is None:
                 return
-            note = f"after temperature {celsius:.1f} °C"
             self._in_thread(
-                lambda: self._rejudged(
-                    event, self.port.observe(event.entry_id, temperature_c=celsius), note
+                lambda: self._acted(
+                    self.port.observe(view.visit_id, temperature_c=celsius),
+                    f"temperature {celsius:.1f} °C: {who}",
                 ),
-                "Temperature",
+                f"Temperature of {who}",
             )
 
-        self.push_screen(TemperatureDialog(self._who(event)), send)
+        self.push_screen(TemperatureDialog(who), send)
 
     def action_mask(self, worn: bool) -> None:
-        event = self.current
-        if event is None:
+        view = self.current
+        if view is None:
             return
-        note = "mask confirmed" if worn else "no mask"
+        who = self._who(view)
+        what = "mask worn" if worn else "no mask"
         self._in_thread(
-            lambda: self._rejudged(event, self.port.observe(event.entry_id, mask=worn), note),
-            "Mask",
+            lambda: self._acted(self.port.observe(view.visit_id, mask=worn), f"{what}: {who}"),
+            f"Mask of {who}",
         )
 
-    @staticmethod
-    def _rejudged(
-        event: DecisionEvent, decision: Decision, note: str, *, quiet: bool = False
-    ) -> Message:
-        again = DecisionEvent(event.entry_id, decision, event.recorded, event.source)
-        return DecisionShown(again, note, quiet=quiet)
+    def _acted(self, view: VisitView, done: str) -> Message:
+        """Runs in the action's thread: the visit as it is now, for the UI thread."""
+        self._post(ActionDone(done))
+        return VisitShown(VisitEvent(view, tuple(self.port.waiting())), acted=True)
+
+    def _pick(self, step: int) -> None:
+        if not self.waiting:
+            return
+        ids = [v.visit_id for v in self.waiting]
+        if self.picked in ids:
+            index = ids.index(self.picked) + step
+        else:
+            index = len(ids) - 1 if step < 0 else 0
+        self.picked = ids[max(0, min(index, len(ids) - 1))]
+        for view in self.waiting:
+            self.views.setdefault(view.visit_id, view)
+        self._refresh_panel()
+
+    def action_pick_older(self) -> None:
+        self._pick(-1)
+
+    def action_pick_newer(self) -> None:
+        self._pick(+1)
+
+    def action_newest(self) -> None:
+        self.picked = None
+        self._refresh_panel()
+
+    def on_visit_picked(self, message: VisitPicked) -> None:
+        """A visit chosen in the log view: show it, so the guard's keys act on it."""
+        self._keep(message.view)
+        self.picked = message.view.visit_id
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._refresh_panel()
+
+    def pick_visit(self, visit_id: str) -> None:
+        """Ask the port for a visit it still holds and show it (from the log view)."""
+        self._in_thread(lambda: VisitPicked(self.port.visit(visit_id)), "Show visit")
 
     def action_pause(self) -> None:
         paused = not self.status.camera.paused
@@ -359,7 +521,7 @@ class KioskApp(App[None]):
         self._in_thread(job, "Sync")
 
     def action_log(self) -> None:
-        self.push_screen(LogScreen(self.port, tz=self._tz))
+        self.push_screen(LogScreen(self.port, tz=self._tz, pick=self.pick_visit))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -33,7 +33,17 @@ from kiosk.core.model import (
     Decision,
     Verdict,
 )
-from kiosk.port import CameraStatus, ClockStatus, Counters, ListStatus, LogRow, SyncStatus
+from kiosk.core.visit import VisitStatus
+from kiosk.port import (
+    CameraStatus,
+    ClockStatus,
+    Counters,
+    ListStatus,
+    LogRow,
+    LogStatus,
+    SyncStatus,
+    VisitView,
+)
 
 MAX_MESSAGE_LEN = 240
 """Longest reason message or note shown; the core's own messages are far shorter."""
@@ -91,6 +101,65 @@ def who(decision: Decision) -> str:
     if decision.credential is None:
         return "(code not verified)"
     return clean_text(decision.name) or "(no name)"
+
+
+def visit_who(view: VisitView, tz: dt.tzinfo) -> str:
+    """``Wang *ming (11:51:20, REVIEW)``: the person an action lands on, and when they came."""
+    when = clock_time(view.opened_ms / 1000, tz)
+    return f"{who(view.decision)} ({when}, {view.verdict.value})"
+
+
+def visit_note(view: VisitView) -> str:
+    """What the guard did or measured on this visit, and whether it is in the log yet."""
+    parts = []
+    if view.temperature_c is not None:
+        parts.append(f"{view.temperature_c:.1f} °C")
+    if view.mask is not None:
+        parts.append("mask ✓" if view.mask else "no mask")
+    if view.status is VisitStatus.OVERRULED and view.overrule is not None:
+        done = "approved" if view.overrule is Verdict.ALLOW else "denied"
+        parts.append(f"{done} by the guard: {view.overrule_reason}")
+    elif view.status is VisitStatus.LEFT:
+        parts.append("left without a decision")
+    if not view.recorded:
+        parts.append("NOT YET IN THE LOG")
+    return " · ".join(parts)
+
+
+def waiting_line(view: VisitView, tz: dt.tzinfo, *, chosen: bool) -> Text:
+    """``▸ 11:51:20 Zhao *yu: take the temperature`` for the waiting list."""
+    first = next(
+        (r for r in ordered(view.decision.reasons) if r.severity is not Severity.NOTE), None
+    )
+    why = clean_text(first.message, 60) if first is not None else ""
+    return Text.assemble(
+        ("▸ " if chosen else "  ", "bold"),
+        clock_time(view.opened_ms / 1000, tz),
+        " ",
+        (who(view.decision), "bold" if chosen else ""),
+        (f": {why}" if why else "", DIM_STYLE),
+    )
+
+
+def recent_name(row: LogRow) -> Text:
+    """A visit's name in the recent list, with what the guard did to it."""
+    name = Text(clean_text(row.name) or "–")
+    if "GUARD_APPROVED" in row.reasons or "GUARD_DENIED" in row.reasons:
+        name.append(" (guard)", style=DIM_STYLE)
+    elif "LEFT_WITHOUT_DECISION" in row.reasons:
+        name.append(" (left)", style=DIM_STYLE)
+    if row.note == "not yet in the log":
+        name.append(" ✗ not logged yet", style=BAD_STYLE)
+    return name
+
+
+def log_fault_text(log: LogStatus) -> Text:
+    """``✗ LOG NOT WRITABLE: disk full · 12 held`` in red: a fault, not a verdict."""
+    return Text.assemble(
+        ("✗ LOG NOT WRITABLE: ", BAD_STYLE),
+        (clean_text(log.fault, MAX_MESSAGE_LEN), BAD_STYLE),
+        (f" · {log.held} held, written when it can", WARN_STYLE),
+    )
 
 
 def identity_line(decision: Decision, tz: dt.tzinfo, note: str = "") -> Text:
@@ -168,7 +237,16 @@ def log_reasons(row: LogRow) -> Text:
 
 
 def log_note(row: LogRow) -> Text:
-    return Text(clean_text(row.note, MAX_MESSAGE_LEN))
+    """The guard's reason, or the reading an observation recorded."""
+    note = row.note
+    if not note and (row.temperature_c is not None or row.mask is not None):
+        parts = []
+        if row.temperature_c is not None:
+            parts.append(f"temperature {row.temperature_c:.1f} °C")
+        if row.mask is not None:
+            parts.append("mask worn" if row.mask else "no mask")
+        note = ", ".join(parts)
+    return Text(clean_text(note, MAX_MESSAGE_LEN))
 
 
 def camera_text(camera: CameraStatus) -> Text:
@@ -232,14 +310,18 @@ def joined(parts: Iterable[Text]) -> Text:
 
 
 def counters_text(counters: Counters) -> Text:
-    """``Today 12 entries · ✓ 9 · ✗ 2 · ? 1``."""
+    """``Today 12 visits · ✓ 9 · ✗ 2 · ? 1 waiting · 1 overruled · 0 left``."""
     return Text.assemble(
         ("Today ", "bold"),
-        f"{counters.entries} entries",
+        f"{counters.visits} visits",
         _SEP,
-        (f"✓ {counters.allowed} allowed", VERDICT_STYLE[Verdict.ALLOW]),
+        (f"✓ {counters.allowed}", VERDICT_STYLE[Verdict.ALLOW]),
         _SEP,
-        (f"✗ {counters.denied} denied", VERDICT_STYLE[Verdict.DENY]),
+        (f"✗ {counters.denied}", VERDICT_STYLE[Verdict.DENY]),
         _SEP,
-        (f"? {counters.reviewed} review", VERDICT_STYLE[Verdict.REVIEW]),
+        (f"? {counters.waiting} waiting", VERDICT_STYLE[Verdict.REVIEW]),
+        _SEP,
+        f"{counters.overruled} overruled",
+        _SEP,
+        f"{counters.left} left",
     )

@@ -12,22 +12,37 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from kiosk.port import DecisionEvent, KioskStatus, LogRow
+from kiosk.port import KioskStatus, LogRow, VisitEvent, VisitView
 
 
-class DecisionShown(Message):
-    """A decision to put on the verdict panel: a new scan, or a re-judged entry.
+class VisitShown(Message):
+    """A visit opened or changed: a new scan, a reading, an overrule, a timeout, a write.
 
-    ``note`` says why an entry was judged again ("after temperature 36.6 °C",
-    "approved by the guard"); it is empty for a fresh scan.  ``quiet`` keeps
-    the bell silent, for the guard's own overrides.
+    ``acted`` is true when it answers the guard's own action (the bell stays
+    silent, and a visit picked from the waiting list and now resolved gives the
+    panel back to the person at the gate).
     """
 
-    def __init__(self, event: DecisionEvent, note: str = "", *, quiet: bool = False) -> None:
+    def __init__(self, event: VisitEvent, *, acted: bool = False) -> None:
         super().__init__()
         self.event = event
-        self.note = note
-        self.quiet = quiet
+        self.acted = acted
+
+
+class VisitPicked(Message):
+    """A visit the guard chose in the log view, as the port holds it now."""
+
+    def __init__(self, view: VisitView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class ActionDone(Message):
+    """A guard action went through; ``text`` says what landed on whom."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
 
 
 class StatusChanged(Message):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
@@ -27,6 +28,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from kiosk.core.display import clean_text
 from kiosk.core.model import Verdict
+from kiosk.core.visit import looks_like_code
 from kiosk.port import KioskPort, LogRow
 from kiosk.ui import lines
 
@@ -34,6 +36,7 @@ MAX_REASON_LENGTH = 200
 """Longest override reason the dialog takes: a sentence, not an essay."""
 
 REASON_REQUIRED = "A reason is required: type why, then press Enter (Esc cancels)."
+REASON_IS_A_CODE = "That is a scanned code, not a reason: type the reason in words."
 NOT_A_NUMBER = "Type the reading in °C as a number, e.g. 36.6 (Esc cancels)."
 
 _T = TypeVar("_T")
@@ -83,20 +86,28 @@ class PromptDialog(ModalScreen[_T]):
 
 
 class ReasonDialog(PromptDialog[str]):
-    """Approve or deny the entry under review; dismisses with the reason typed."""
+    """Approve or deny one visit; dismisses with the reason typed.
+
+    The title names the person and when they came, so the guard sees whom the
+    key will act on before it does.
+    """
 
     REFUSED = REASON_REQUIRED
 
     def __init__(self, verdict: Verdict, who: str) -> None:
         verb = "Approve" if verdict is Verdict.ALLOW else "Deny"
         title = Text.assemble(
-            (f"{lines.SYMBOL[verdict]} {verb} entry: ", lines.VERDICT_STYLE[verdict]),
+            (f"{lines.SYMBOL[verdict]} {verb}: ", lines.VERDICT_STYLE[verdict]),
             (who, "bold"),
         )
         super().__init__(title, "Reason (required, it is logged):", "why", MAX_REASON_LENGTH)
         self.verdict = verdict
 
     def parse(self, text: str) -> str | None:
+        if looks_like_code(text):
+            self.REFUSED = REASON_IS_A_CODE
+            return None
+        self.REFUSED = REASON_REQUIRED
         return text.strip() or None
 
 
@@ -123,7 +134,11 @@ class TemperatureDialog(PromptDialog[float]):
 
 
 class LogScreen(Screen[None]):
-    """Search the entry log: a text box and a table of the rows the port finds."""
+    """Search the entry log: a text box and a table of the rows the port finds.
+
+    Enter on a row shows its visit on the main screen (``pick``), where the
+    guard's keys act on it, if the kiosk still holds it.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
 
@@ -133,15 +148,18 @@ class LogScreen(Screen[None]):
             self.query = query
             self.rows = rows
 
-    def __init__(self, port: KioskPort, *, tz: dt.tzinfo) -> None:
+    def __init__(
+        self, port: KioskPort, *, tz: dt.tzinfo, pick: Callable[[str], None] | None = None
+    ) -> None:
         super().__init__()
         self._port = port
         self._tz = tz
+        self._pick = pick
         self._query = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Entry log", style="bold"), id="log-title")
-        yield Input(placeholder="search: name, verdict, reason code, note", id="search")
+        yield Input(placeholder="search: name, verdict, reason, reading, note", id="search")
         yield DataTable[Text](id="log-table", cursor_type="row", zebra_stripes=True)
         yield Static(Text(""), id="log-count")
         yield Footer()
@@ -188,19 +206,30 @@ class LogScreen(Screen[None]):
                 lines.log_name(row),
                 lines.log_reasons(row),
                 lines.log_note(row),
+                key=f"{row.entry_id}|{row.visit_id}",
             )
         count = f"{len(message.rows)} entries"
         if message.query:
             count += " found"
+        count += " · Enter on a row shows its visit"
         self.query_one("#log-count", Static).update(Text(count, style=lines.DIM_STYLE))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value or ""
+        visit_id = key.partition("|")[2]
+        if visit_id and self._pick is not None:
+            self._pick(visit_id)
 
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("a", "approve the entry under REVIEW (a reason is required)"),
-    ("d", "deny the entry under REVIEW (a reason is required)"),
-    ("t", "enter the temperature; the entry is judged again"),
+    ("a", "approve the visit on screen (a reason is required; the policy may refuse)"),
+    ("d", "deny the visit on screen (a reason is required)"),
+    ("t", "enter the temperature; the visit is judged again with every reading"),
     ("m", "mask confirmed"),
     ("n / M", "no mask"),
+    ("↑ / ↓", "pick a visit waiting for you; the keys then act on it"),
+    ("Esc", "back to the newest visit"),
     ("p", "pause or resume the camera"),
     ("s", "sync with the server now"),
     ("l", "entry log, with search"),

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Static
 
 from kiosk.core import limits
 from kiosk.core.model import Decision, Verdict
-from kiosk.port import KioskStatus, LogRow
+from kiosk.port import KioskStatus, LogRow, VisitView
 from kiosk.ui import banner, lines
 
 _PANEL_CLASS = {Verdict.ALLOW: "-allow", Verdict.DENY: "-deny", Verdict.REVIEW: "-review"}
@@ -39,18 +39,24 @@ class VerdictPanel(Widget):
         self._tz = tz
         self.decision: Decision | None = None
         self.note = ""
+        self.picked = False
+        self.waiting = 0
 
-    def show(self, decision: Decision, note: str = "") -> None:
+    def show(self, decision: Decision, note: str = "", *, picked: bool = False) -> None:
+        """Show a visit's verdict; ``picked``: the guard chose it from the waiting list."""
         self.decision = decision
         self.note = note
+        self.picked = picked
         self.set_class(False, "-idle", *_PANEL_CLASS.values())
         self.add_class(_PANEL_CLASS[decision.verdict])
         self.refresh()
 
-    def clear(self) -> None:
+    def clear(self, waiting: int = 0) -> None:
         """Back to waiting: an old verdict must not be read as the next person's."""
         self.decision = None
         self.note = ""
+        self.picked = False
+        self.waiting = waiting
         self.set_class(False, *_PANEL_CLASS.values())
         self.add_class("-idle")
         self.refresh()
@@ -59,10 +65,15 @@ class VerdictPanel(Widget):
         """What the panel shows in a box of ``width`` x ``height`` cells."""
         decision = self.decision
         if decision is None:
-            return Text("Waiting for a code…\nshow the health code to the camera")
+            idle = "Waiting for a code…\nshow the health code to the camera"
+            if self.waiting:
+                idle += f"\n{self.waiting} waiting for you: ↑ to pick"
+            return Text(idle)
         verdict = decision.verdict
         word = f"{lines.SYMBOL[verdict]} {verdict.value}"
         identity = lines.identity_line(decision, self._tz, self.note)
+        if self.picked:
+            identity = Text.assemble(("▸ picked · ", "bold"), identity)
         advice = Text(lines.ADVICE[verdict])
         for scale in (2, 1):
             if banner.width(word, scale) <= width and banner.height(scale) + 1 <= height:
@@ -113,12 +124,43 @@ class StatusBar(TextLines):
         first = [lines.camera_text(status.camera), lines.sync_text(status.sync, now_s)]
         if status.kiosk_id:
             first.insert(0, Text.assemble(("Kiosk ", "bold"), status.kiosk_id))
+        if status.log.fault:
+            first = [lines.log_fault_text(status.log)]
         second = [
             lines.list_age("Trust list", lists.trust_age_s, lists),
             lines.list_age("Revocations", lists.revocation_age_s, lists),
             lines.clock_text(status.clock, now_s, tz),
         ]
         self.show_lines([lines.joined(first), lines.joined(second)])
+
+
+class WaitingList(TextLines):
+    """Visits waiting for the guard, oldest first; the one on the panel is marked ▸.
+
+    At most ``SHOWN`` lines, then "+N more": the panel and its reasons keep
+    their room.  Empty (no height) when nobody waits.
+    """
+
+    SHOWN = 3
+
+    def show_waiting(
+        self, waiting: tuple[VisitView, ...], current: str | None, tz: dt.tzinfo
+    ) -> None:
+        if not waiting:
+            self.show_lines([])
+            self.display = False
+            return
+        self.display = True
+        head = Text.assemble(
+            (f"Waiting for you ({len(waiting)})", lines.WARN_STYLE),
+            ("  ↑↓ pick · Esc newest", lines.DIM_STYLE),
+        )
+        rows = [head]
+        for view in waiting[: self.SHOWN]:
+            rows.append(lines.waiting_line(view, tz, chosen=view.visit_id == current))
+        if len(waiting) > self.SHOWN:
+            rows.append(Text(f"  +{len(waiting) - self.SHOWN} more", style=lines.DIM_STYLE))
+        self.show_lines(rows)
 
 
 class RecentEntries(DataTable[Text]):
@@ -142,7 +184,7 @@ class RecentEntries(DataTable[Text]):
             self.add_row(
                 Text(lines.clock_time(row.at_ms / 1000, self._tz)),
                 lines.verdict_text(row.verdict),
-                lines.log_name(row),
+                lines.recent_name(row),
             )
 
 

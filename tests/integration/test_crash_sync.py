@@ -30,7 +30,7 @@ from server_stub.server import ServerThread
 from tests.integration.server_harness import REPO, make_issuer, register, settings, write_config
 
 RUNS = 15
-BUDGET_S = 60.0
+"""Kills per run: a fixed count, so a loaded machine makes the test slower, never weaker."""
 
 CHILD = """
 import sys, time
@@ -75,7 +75,7 @@ def test_kiosk_killed_while_syncing_loses_nothing(
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         runs = 0
         registered = False
-        while runs < RUNS and time.monotonic() - started < BUDGET_S - 10:
+        while runs < RUNS:
             child = subprocess.Popen(
                 [sys.executable, str(script), str(config_path)],
                 cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -130,4 +130,3 @@ def test_kiosk_killed_while_syncing_loses_nothing(
     assert server_ids == kiosk_ids, summary
     assert kiosk_chain.ok, kiosk_chain.message
     assert server_chain.ok, server_chain.message
-    assert time.monotonic() - started < BUDGET_S + 10, summary

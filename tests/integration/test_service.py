@@ -12,7 +12,7 @@ from kiosk.adapters.config import load_config
 from kiosk.adapters.store import EntryStore
 from kiosk.core.model import Verdict
 from kiosk.core.pipeline import scan
-from kiosk.port import ActionError, DecisionEvent, KioskEvent
+from kiosk.port import ActionError, KioskEvent, VisitEvent
 from kiosk.service import KioskService
 from server_stub.issuer import Issuer, good_certificates
 from tests.conftest import NOW, context_for
@@ -65,10 +65,10 @@ def test_each_person_is_one_logged_decision(tmp_path: Path, issuer: Issuer) -> N
     service.start()
     assert service.wait_source_done(timeout=20)
     service.stop()
-    decisions = [e for e in events if isinstance(e, DecisionEvent)]
-    assert [d.decision.verdict for d in decisions] == [Verdict.ALLOW, Verdict.DENY, Verdict.REVIEW]
+    decisions = [e.visit for e in events if isinstance(e, VisitEvent) and e.opened]
+    assert [d.verdict for d in decisions] == [Verdict.ALLOW, Verdict.DENY, Verdict.REVIEW]
     assert "SHARED_CODE" in decisions[2].decision.reason_codes
-    assert all(d.recorded and d.entry_id for d in decisions)
+    assert all(d.recorded and d.visit_id for d in decisions)
     assert [r.name for r in service.recent(10)][::-1] == ["Wang *ming", "Chen *gang", "Wang *ming"]
     assert service.store.verify_chain().ok
 
@@ -78,24 +78,30 @@ def test_guard_actions_are_logged(tmp_path: Path, issuer: Issuer) -> None:
     text = issuer.mint(name="Sun *yan", now=NOW - 60, colour="Y", **good)
     service, events = _service(tmp_path, issuer, None)
     done = threading.Event()
-    service.subscribe(lambda e: done.set() if isinstance(e, DecisionEvent) else None)
+    service.subscribe(lambda e: done.set() if isinstance(e, VisitEvent) else None)
     service.start()
     service.submit_text(text)
     assert done.wait(10)
-    event = next(e for e in events if isinstance(e, DecisionEvent))
-    assert event.decision.verdict is Verdict.REVIEW
+    event = next(e for e in events if isinstance(e, VisitEvent))
+    visit_id = event.visit.visit_id
+    assert event.visit.verdict is Verdict.REVIEW
     with pytest.raises(ActionError):
-        service.override(event.entry_id, Verdict.ALLOW, "   ")
-    hot = service.observe(event.entry_id, temperature_c=38.0)
-    assert hot.verdict is Verdict.DENY and "TEMPERATURE_HIGH" in hot.reason_codes
-    approved = service.override(
-        event.entry_id, Verdict.ALLOW, "yellow code checked with the health office"
-    )
-    assert approved.verdict is Verdict.ALLOW
+        service.override(visit_id, Verdict.ALLOW, "   ")
+    hot = service.observe(visit_id, temperature_c=38.0)
+    assert hot.verdict is Verdict.DENY and "TEMPERATURE_HIGH" in hot.decision.reason_codes
+    with pytest.raises(ActionError, match="TEMPERATURE_HIGH"):
+        service.override(visit_id, Verdict.ALLOW, "yellow code checked with the health office")
+    again = service.observe(visit_id, temperature_c=36.7)  # measured again: no fever
+    assert "TEMPERATURE_HIGH" not in again.decision.reason_codes
+    approved = service.override(visit_id, Verdict.ALLOW, "yellow code checked with the office")
+    assert approved.verdict is Verdict.ALLOW and approved.recorded
     service.stop()
-    kinds = [r.kind for r in service.recent(10)]
-    assert sorted(kinds) == ["observation", "override", "scan"]
-    assert service.status().counters.entries >= 1
+    entries = service.store.visit_entries(visit_id)
+    assert [e.kind.value for e in entries] == ["scan", "observation", "observation", "override"]
+    assert [e.verdict for e in entries] == ["REVIEW", "DENY", "REVIEW", "ALLOW"]
+    assert [r.kind for r in service.recent(10)] == ["visit"]
+    counters = service.status().counters
+    assert (counters.visits, counters.allowed, counters.overruled) == (1, 1, 1)
 
 
 def test_purge_keeps_unsent_and_recent_entries(tmp_path: Path, issuer: Issuer) -> None:
@@ -122,7 +128,7 @@ def test_a_clock_that_went_backwards_is_flagged(tmp_path: Path, issuer: Issuer) 
     events: list[KioskEvent] = []
     done = threading.Event()
     service.subscribe(
-        lambda e: (events.append(e), done.set()) if isinstance(e, DecisionEvent) else None
+        lambda e: (events.append(e), done.set()) if isinstance(e, VisitEvent) and e.opened else None
     )
     service.start()
     try:
@@ -134,7 +140,7 @@ def test_a_clock_that_went_backwards_is_flagged(tmp_path: Path, issuer: Issuer) 
         assert done.wait(10)
     finally:
         service.stop()
-    first, second = (e.decision for e in events if isinstance(e, DecisionEvent))
+    first, second = (e.visit.decision for e in events if isinstance(e, VisitEvent))
     assert "CLOCK_BACKWARDS" not in first.reason_codes
     assert "CLOCK_BACKWARDS" in second.reason_codes
     assert second.verdict is Verdict.REVIEW

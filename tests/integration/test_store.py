@@ -433,15 +433,18 @@ CHILD = textwrap.dedent(
 )
 
 
+KILL_ROUNDS = 12
+"""Kills per run: a fixed count, so a loaded machine makes the test slower, never weaker."""
+
+
 @pytest.mark.slow
 def test_every_returned_entry_survives_kill_9(db: Path) -> None:
     seed = random.randrange(2**32)
     rng = random.Random(seed)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     acknowledged: list[str] = []
-    started = time.monotonic()
     rounds = 0
-    while rounds < 20 and time.monotonic() - started < 18:
+    while rounds < KILL_ROUNDS:
         rounds += 1
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(db)],
@@ -466,5 +469,4 @@ def test_every_returned_entry_survives_kill_9(db: Path) -> None:
         assert report.ok, f"seed {seed}, round {rounds}: {report.message}"
         assert len(held) >= len(acknowledged)
     print(f"seed {seed}: {rounds} kills, {len(acknowledged)} returned entries all held")
-    assert rounds >= 10, f"only {rounds} rounds in the time allowed"
     assert len(acknowledged) > 0

@@ -120,7 +120,11 @@ def test_each_fault_then_recovery_stores_exactly_once(
         assert failed.retry_after_s == pytest.approx(0.2)
     set_faults(server.url, "none")
     if spec.startswith("delay"):
-        time.sleep(1.5)  # the server finishes the delayed request and stores it
+        # the server finishes the delayed request and stores it; wait for that, not for a time
+        for _ in range(600):
+            if len(server.store.entry_ids(k.config.kiosk_id)) == len(ids):
+                break
+            time.sleep(0.05)
     ok = k.client.push_once()
     assert ok.ok, ok.error
     assert ok.pushed == 30 and ok.backlog == 0

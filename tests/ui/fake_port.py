@@ -2,9 +2,11 @@
 
 It is faithful to the contract where the UI depends on it: events are
 delivered on a separate thread (as the service's worker threads do), actions
-return a ``Decision`` or raise ``ActionError``, and an override without a
-reason is refused.  It judges nothing: ``observe`` returns the decision the
-test set up, as the real service would return the core's re-judgement.
+name a visit and return its ``VisitView`` or raise ``ActionError``, and an
+override without a reason is refused.  It judges nothing: ``observe`` returns
+the decision the test set up, as the real service would return the core's
+judgement of the visit.  The tests of the guard's workflow against the real
+judgement run the real service instead (``tests/ui/test_visits.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from collections.abc import Callable
 
 from kiosk.core.errors import Reason, ReasonCode, Severity
 from kiosk.core.model import Decision, Verdict
-from kiosk.port import ActionError, KioskEvent, KioskStatus, LogRow
+from kiosk.core.visit import VisitStatus
+from kiosk.port import ActionError, KioskEvent, KioskStatus, LogRow, VisitEvent, VisitView
 
 Action = tuple[object, ...]
 
@@ -26,7 +29,8 @@ class FakePort:
     def __init__(self, status: KioskStatus | None = None, rows: list[LogRow] | None = None):
         self.kiosk_status = status or KioskStatus()
         self.rows = list(rows or [])
-        self.decisions: dict[str, Decision] = {}
+        self.views: dict[str, VisitView] = {}
+        self.waiting_views: list[VisitView] = []
         self.observe_results: dict[tuple[str, float | None, bool | None], Decision] = {}
         self.actions: list[Action] = []
         self.refuse: str = ""
@@ -37,12 +41,13 @@ class FakePort:
 
     def push(self, event: KioskEvent) -> threading.Thread:
         """Deliver ``event`` to the subscribers on a new thread, as the service does."""
-        decision = getattr(event, "decision", None)
-        if decision is not None:
-            self.decisions[event.entry_id] = decision  # type: ignore[union-attr]
-        status = getattr(event, "status", None)
-        if status is not None:
-            self.kiosk_status = status  # as the service: status() answers what it last published
+        if isinstance(event, VisitEvent):
+            self.views[event.visit.visit_id] = event.visit
+            self.waiting_views = list(event.waiting)
+        else:
+            self.kiosk_status = (
+                event.status
+            )  # as the service: status() answers what it last published
 
         def deliver() -> None:
             for callback in list(self._callbacks):
@@ -68,32 +73,68 @@ class FakePort:
     def status(self) -> KioskStatus:
         return self.kiosk_status
 
-    def override(self, entry_id: str, verdict: Verdict, reason: str) -> Decision:
-        self._record("override", entry_id, verdict, reason)
+    def _changed(self, view: VisitView) -> VisitView:
+        self.views[view.visit_id] = view
+        self.waiting_views = [
+            view if v.visit_id == view.visit_id else v
+            for v in self.waiting_views
+            if v.visit_id != view.visit_id or view.needs_guard
+        ]
+        return view
+
+    def _held(self, visit_id: str) -> VisitView:
+        if visit_id not in self.views:
+            raise ActionError(f"no visit {visit_id}")
+        return self.views[visit_id]
+
+    def override(self, visit_id: str, verdict: Verdict, reason: str) -> VisitView:
+        self._record("override", visit_id, verdict, reason)
         if self.refuse:
             raise ActionError(self.refuse)
         if not reason.strip():
             raise ActionError("an override needs a reason")
-        if entry_id not in self.decisions:
-            raise ActionError(f"no entry {entry_id}")
+        before = self._held(visit_id)
         code = ReasonCode.GUARD_APPROVED if verdict is Verdict.ALLOW else ReasonCode.GUARD_DENIED
-        before = self.decisions[entry_id]
-        guard = Reason(code, Severity.NOTE, f"guard: {reason}")
-        after = dataclasses.replace(before, verdict=verdict, reasons=(*before.reasons, guard))
-        self.decisions[entry_id] = after
-        return after
+        guard = Reason(code, Severity.NOTE, reason)
+        decision = before.decision
+        after = dataclasses.replace(decision, verdict=verdict, reasons=(*decision.reasons, guard))
+        return self._changed(
+            dataclasses.replace(
+                before,
+                decision=after,
+                status=VisitStatus.OVERRULED,
+                overrule=verdict,
+                overrule_reason=reason,
+            )
+        )
 
     def observe(
-        self, entry_id: str, *, temperature_c: float | None = None, mask: bool | None = None
-    ) -> Decision:
-        self._record("observe", entry_id, temperature_c, mask)
+        self, visit_id: str, *, temperature_c: float | None = None, mask: bool | None = None
+    ) -> VisitView:
+        self._record("observe", visit_id, temperature_c, mask)
         if self.refuse:
             raise ActionError(self.refuse)
-        result = self.observe_results.get((entry_id, temperature_c, mask))
-        if result is None:
-            return self.decisions[entry_id]
-        self.decisions[entry_id] = result
-        return result
+        before = self._held(visit_id)
+        result: Decision = self.observe_results.get(
+            (visit_id, temperature_c, mask), before.decision
+        )
+        status = VisitStatus.WAITING if result.verdict is Verdict.REVIEW else VisitStatus.DECIDED
+        return self._changed(
+            dataclasses.replace(
+                before,
+                decision=result,
+                status=status,
+                temperature_c=before.temperature_c if temperature_c is None else temperature_c,
+                mask=before.mask if mask is None else mask,
+            )
+        )
+
+    def visit(self, visit_id: str) -> VisitView:
+        self._record("visit", visit_id)
+        return self._held(visit_id)
+
+    def waiting(self) -> list[VisitView]:
+        return list(self.waiting_views)
 
     def submit_text(self, text: str) -> None:
         self._record("submit_text", text)

@@ -22,15 +22,17 @@ from kiosk.core.model import (
     Verdict,
     VerifiedCredential,
 )
+from kiosk.core.visit import VisitStatus
 from kiosk.port import (
     CameraStatus,
     ClockStatus,
     Counters,
-    DecisionEvent,
     KioskStatus,
     ListStatus,
     LogRow,
     SyncStatus,
+    VisitEvent,
+    VisitView,
 )
 
 NOW = 1795420800
@@ -152,8 +154,32 @@ FEVER = Reason(
 )
 
 
-def event(decision: Decision, entry_id: str = "entry-1") -> DecisionEvent:
-    return DecisionEvent(entry_id=entry_id, decision=decision, source="camera:0")
+def view(decision: Decision, entry_id: str = "entry-1", **changes: object) -> VisitView:
+    """A visit as the service shows it, opened by ``decision``."""
+    status = VisitStatus.WAITING if decision.verdict is Verdict.REVIEW else VisitStatus.DECIDED
+    made = VisitView(
+        visit_id=entry_id,
+        opened_ms=decision.decided_at * 1000,
+        decision=decision,
+        status=status,
+        code_verdict=decision.verdict,
+        source="camera:0",
+    )
+    return dataclasses.replace(made, **changes)  # type: ignore[arg-type]
+
+
+def event(
+    decision: Decision,
+    entry_id: str = "entry-1",
+    *,
+    waiting: tuple[VisitView, ...] | None = None,
+    opened: bool = True,
+) -> VisitEvent:
+    """The event that opens a visit; a REVIEW waits for the guard unless told otherwise."""
+    shown = view(decision, entry_id)
+    if waiting is None:
+        waiting = (shown,) if shown.needs_guard else ()
+    return VisitEvent(shown, waiting, opened=opened)
 
 
 def status(*, online: bool = True, trust_age_s: int = 2 * HOUR) -> KioskStatus:
@@ -174,7 +200,7 @@ def status(*, online: bool = True, trust_age_s: int = 2 * HOUR) -> KioskStatus:
             revocation_age_s=HOUR,
         ),
         clock=ClockStatus(now_ms=NOW * 1000),
-        counters=Counters(entries=42, allowed=37, denied=3, reviewed=2),
+        counters=Counters(visits=42, allowed=37, denied=3, waiting=2, overruled=1, left=0),
     )
 
 
