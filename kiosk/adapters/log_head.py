@@ -245,6 +245,31 @@ def _log_head(conn: sqlite3.Connection) -> tuple[int, str]:
     return seq, h
 
 
+def _check_newest(conn: sqlite3.Connection, db_path: Path) -> None:
+    """The newest entry must be readable and match its own hash (one row: cheap).
+
+    ``quick_check`` sees the file's structure, not a row's contents; the whole
+    chain is walked by ``kiosk log verify``.  The newest entry is the one the
+    next entry links to, so it is checked at every open.
+    """
+    from kiosk.adapters.store import _COLUMNS, _row_to_entry  # store imports this module
+
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1"  # noqa: S608
+    ).fetchone()
+    if row is None:
+        return
+    try:
+        ok = _row_to_entry(row).hash_ok
+    except ValueError:
+        ok = False
+    if not ok:
+        raise LogDamaged(
+            f"{db_path}: the newest entry (seq {row[0]}) does not match its hash "
+            f"(altered or damaged); {RECOVER_HINT}"
+        )
+
+
 def acked_link(conn: sqlite3.Connection) -> tuple[int, str] | None:
     """(seq, hash) of the newest entry the server acknowledged, if any is held."""
     row = conn.execute(
@@ -261,6 +286,7 @@ def check_open(conn: sqlite3.Connection, db_path: Path, head: HeadRecord | None)
         found = " ".join(" / ".join(result).split())[:160]
         raise LogDamaged(f"{db_path}: entry log is damaged ({found}); {RECOVER_HINT}")
     seq, h = _log_head(conn)
+    _check_newest(conn, db_path)
     if head is not None:
         if seq < head.seq:
             raise LogDamaged(

@@ -148,6 +148,34 @@ def test_a_flipped_page_is_refused_and_recovery_keeps_every_readable_row(
     _recovers(config, readable=400)
 
 
+def test_an_altered_newest_entry_is_refused(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    _fill(_db(config), 10)
+    with sqlite3.connect(_db(config)) as conn:
+        conn.execute("UPDATE entries SET name = 'Someone else' WHERE seq = 10")
+    conn.close()
+    _refused(config, "newest entry (seq 10) does not match its hash")
+
+
+def test_kiosk_run_refuses_a_damaged_log_in_one_line(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    _fill(_db(config), 5)
+    _db(config).write_bytes(b"")
+    (tmp_path / "frames").mkdir()
+    issuer = make_issuer(tmp_path / "issuer")
+    (tmp_path / "root.pub.pem").write_bytes(issuer.root_public_pem)
+    (tmp_path / "policy.toml").write_bytes((REPO / "config" / "policy.toml").read_bytes())
+    done = subprocess.run(
+        [sys.executable, "-m", "kiosk", "run", "--config", str(config), "--headless",
+         "--source", str(tmp_path / "frames")],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "0 bytes but its head record says 5 entries" in done.stderr
+
+
 def test_a_file_without_the_schema_is_refused(tmp_path: Path) -> None:
     config = _config(tmp_path)
     with sqlite3.connect(_db(config)) as conn:
