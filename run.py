@@ -3,6 +3,10 @@
 
     python3 run.py demo      # set up, then run the demo
     python3 run.py test      # set up, then run the whole test suite (and the linters)
+    python3 run.py kiosk ...         # set up, then run a kiosk command (kiosk --help)
+    python3 run.py server-stub ...   # set up, then run a server-stub command
+    python3 run.py setup     # only set up .venv (then .venv/bin/kiosk, .venv/bin/server-stub)
+    python3 run.py lint      # set up, then the linters alone
 
 Needs only Python 3.11+ and git.  The environment lives in ``.venv``, pinned to
 the versions in ``constraints.txt``, and is reinstalled only when
@@ -54,17 +58,21 @@ def ensure_env() -> None:
     STAMP.write_text(want)
 
 
-def run(cmd: list[str]) -> int:
+def run(cmd: list[str], cwd: Path | None = ROOT) -> int:
+    """Run ``cmd`` with the environment's tools first on PATH (``cwd=None``: the caller's)."""
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PYTHONPATH", None)
-    return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+    try:
+        return subprocess.run(cmd, cwd=cwd, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        return 130
 
 
 def main(argv: list[str]) -> int:
     job = argv[0] if argv else ""
     rest = argv[1:]
-    if job not in {"demo", "test", "lint", "setup"}:
+    if job not in {"demo", "test", "lint", "setup", "kiosk", "server-stub"}:
         print(__doc__)
         return 2
     ensure_env()
@@ -72,6 +80,8 @@ def main(argv: list[str]) -> int:
         return 0
     if job == "demo":
         return run([str(BIN / "kiosk"), "demo", *rest])
+    if job in ("kiosk", "server-stub"):
+        return run([str(BIN / job), *rest], cwd=None)  # paths as the caller typed them
     if job == "lint":
         return lint()
     code = lint()

@@ -1,7 +1,15 @@
 """``python -m kiosk``: the same as the ``kiosk`` command."""
 
 import sys
+from collections.abc import Callable
 
-from kiosk.cli import main
+from kiosk.environment import run_or_explain
 
-sys.exit(main())
+
+def _load() -> Callable[[], int]:
+    from kiosk.cli import main
+
+    return main
+
+
+sys.exit(run_or_explain("kiosk", _load))

@@ -146,6 +146,7 @@ class KioskService:
         self._subscribers: list[Callable[[KioskEvent], None]] = []
         self._decisions: queue.Queue[StreamDecision | _Write | None] = queue.Queue()
         self._book = VisitBook()
+        self._judgements: dict[str, tuple[Visit, ScanContext, visits.Judgement]] = {}
         self._unwritten: collections.Counter[str] = collections.Counter()
         self._sources: dict[str, tuple[str, float | None]] = {}
         self._log_fault = ""
@@ -362,7 +363,7 @@ class KioskService:
         enqueue: bool = True,
     ) -> _Write:
         """Draft the entry for ``kind`` with the visit's verdict after it (lock held)."""
-        judged = visits.judge(visit, self._context).decision
+        judged = self._judge(visit).decision
         draft = EntryDraft(
             id=visit.id if kind is EntryKind.SCAN else new_entry_id(at_ms, os.urandom(10)),
             at_ms=at_ms,
@@ -407,7 +408,7 @@ class KioskService:
 
     def _view(self, visit: Visit) -> VisitView:
         """The visit as the guard sees it (lock held)."""
-        judged = visits.judge(visit, self._context)
+        judged = self._judge(visit)
         source, frame_time = self._sources.get(visit.id, ("", None))
         o = visit.overrule
         return VisitView(
@@ -425,8 +426,28 @@ class KioskService:
             frame_time_s=frame_time,
         )
 
+    def _judge(self, visit: Visit) -> visits.Judgement:
+        """``visits.judge`` with the current context, remembered per visit (lock held).
+
+        Visits are values: a changed visit or a new context (lists, policy) is a
+        new key, so a remembered judgement is never stale.  The queue asks for
+        every held visit's judgement on every event; this keeps that cheap.
+        """
+        cached = self._judgements.get(visit.id)
+        if cached is not None and cached[0] is visit and cached[1] is self._context:
+            return cached[2]
+        judged = visits.judge(visit, self._context)
+        self._judgements[visit.id] = (visit, self._context, judged)
+        if len(self._judgements) > 2 * visits.MAX_HELD:
+            held = {v.id for v in self._book.visits}
+            self._judgements = {k: v for k, v in self._judgements.items() if k in held}
+        return judged
+
+    def _waiting_visits(self) -> list[Visit]:
+        return [v for v in self._book.visits if self._judge(v).needs_guard]
+
     def _waiting_views(self) -> tuple[VisitView, ...]:
-        return tuple(self._view(v) for v in self._book.waiting(self._context))
+        return tuple(self._view(v) for v in self._waiting_visits())
 
     def _publish_visit(self, visit_id: str, *, opened: bool = False) -> None:
         with self._lock:
@@ -461,7 +482,12 @@ class KioskService:
         now_ms = int(self._clock() * 1000)
         closed = []
         with self._lock:
-            for visit in self._book.due(now_ms, timeout_ms, self._context):
+            due = [
+                v
+                for v in self._waiting_visits()
+                if timeout_ms > 0 and now_ms - v.opened_ms >= timeout_ms
+            ]
+            for visit in due:
                 left = visits.leave(visit, now_ms)
                 self._book = self._book.replaced(left)
                 waited = (now_ms - visit.opened_ms) // 1000

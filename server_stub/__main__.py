@@ -1,7 +1,15 @@
 """``python -m server_stub``: the same as the ``server-stub`` command."""
 
 import sys
+from collections.abc import Callable
 
-from server_stub.cli import main
+from kiosk.environment import run_or_explain
 
-sys.exit(main())
+
+def _load() -> Callable[[], int]:
+    from server_stub.cli import main
+
+    return main
+
+
+sys.exit(run_or_explain("server-stub", _load))

@@ -199,6 +199,31 @@ class _FileSource:
         self.close()
 
 
+class GeneratedSource(_FileSource):
+    """Frames made as they are played: ``make_pass()`` yields one pass of pictures.
+
+    For footage that is rendered rather than read (the demo's walk-up queue):
+    nothing is written to disk first, so the first frame is there as soon as it
+    is drawn, and a looping demo draws the same pass again.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        make_pass: Callable[[], Iterator[np.ndarray]],
+        *,
+        fps: float,
+        realtime: bool = False,
+        loop: bool = False,
+    ) -> None:
+        super().__init__(name, fps, realtime=realtime, loop=loop)
+        self._make_pass = make_pass
+
+    def _pass(self) -> Iterator[tuple[np.ndarray, str]]:
+        for image in self._make_pass():
+            yield image, self.name
+
+
 # --- images --------------------------------------------------------------------------
 
 

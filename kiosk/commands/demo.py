@@ -8,6 +8,13 @@ revoked, a shared screenshot), and camera footage of them walking up.
 Then it opens the guard UI on that footage — or, with ``--headless`` or
 without a terminal, prints each decision as it is logged, syncs, and
 reports.  Quitting stops everything it started.
+
+The footage is drawn as it plays (``GeneratedSource``), not rendered to a file
+first: codes are minted fresh on every run (a code is valid for minutes, so a
+video of yesterday's codes would show only expired ones), and drawing the first
+frame takes milliseconds where writing the whole video took over a minute.
+``--dir`` is remade on every run, so it must be empty or a folder this command
+made (it holds a ``.kiosk-demo`` marker); any other folder is refused.
 """
 
 from __future__ import annotations
@@ -16,10 +23,12 @@ import argparse
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -29,6 +38,65 @@ from server_stub.issuer import Issuer, good_certificates, high_risk_travel, hold
 from server_stub.process import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
+
+MARKER = ".kiosk-demo"
+"""A file in every folder this command made: only such a folder is ever emptied."""
+
+FOOTAGE_SIZE = (960, 540)
+FOOTAGE_FPS = 12.5
+"""Frames a second drawn for the demo: drawing one 960x540 frame takes 25-45 ms on two
+loaded cores, so 12.5 fps keeps up with real time; every person is in view for 25
+frames or more, far more than the decoder needs."""
+
+PROGRESS_AFTER_S = 2.0
+"""A step still running after this long shows a progress bar with what it waits for."""
+
+_T = TypeVar("_T")
+
+
+class DemoFolderError(Exception):
+    """``--dir`` names a folder the demo may not empty; the message says which and why."""
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse a non-empty folder that this command did not make (it would be emptied)."""
+    if folder.exists() and not folder.is_dir():
+        raise DemoFolderError(f"--dir {folder}: is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).exists():
+        raise DemoFolderError(
+            f"--dir {folder}: the folder is not empty and was not made by 'kiosk demo' "
+            "(its files would be deleted); name an empty or new folder"
+        )
+
+
+def step(what: str, work: Callable[[], _T], *, out: Any = None) -> _T:
+    """Run one preparation step; past ``PROGRESS_AFTER_S`` a bar shows it is still going."""
+    stream = out or sys.stderr
+    done = threading.Event()
+    started = time.monotonic()
+
+    def show() -> None:
+        if done.wait(PROGRESS_AFTER_S):
+            return
+        width = 24
+        tick = 0
+        while not done.wait(0.2):
+            tick += 1
+            filled = tick % (width + 1)
+            bar = "#" * filled + "." * (width - filled)
+            elapsed = time.monotonic() - started
+            stream.write(f"\rdemo: [{bar}] {what} ({elapsed:.0f} s)")
+            stream.flush()
+        stream.write("\r" + " " * (width + len(what) + 24) + "\r")
+        stream.flush()
+
+    shower = threading.Thread(target=show, daemon=True)
+    shower.start()
+    try:
+        return work()
+    finally:
+        done.set()
+        shower.join()
 
 
 @dataclass(frozen=True)
@@ -103,7 +171,7 @@ def write_config(folder: Path, server_url: str) -> Path:
                 "backoff_max_s = 5.0",
                 "lists_interval_s = 5.0",
                 "[camera]",
-                'source = "footage/footage.avi"',
+                'source = "wedge"  # kiosk run on this config: a hand scanner',
                 "",
             ]
         ),
@@ -112,13 +180,13 @@ def write_config(folder: Path, server_url: str) -> Path:
     return path
 
 
-def prepare(folder: Path, *, seed: int, size: tuple[int, int]) -> tuple[list[DemoPerson], Path]:
-    """Issuer, people and footage in a fresh folder; returns the people and the video."""
-    from kiosk.footage import CODE_INKS, Person, write_video
-
+def prepare(folder: Path) -> tuple[list[DemoPerson], int]:
+    """Issuer, lists and people in a fresh folder; returns the people and when they were made."""
+    check_folder(folder)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by 'kiosk demo': emptied on the next run\n", "utf-8")
     now = int(time.time())
     issuer = Issuer.create(folder / "issuer", now=now - 86400)
     issuer.republish(now=now - 60)
@@ -127,9 +195,21 @@ def prepare(folder: Path, *, seed: int, size: tuple[int, int]) -> tuple[list[Dem
     (folder / "var").mkdir()
     for name in ("trust-list.cose", "revocations.cose"):
         shutil.copy(issuer.directory / name, folder / "var" / name)
+    return people, now
+
+
+def footage_source(people: list[DemoPerson], *, seed: int, realtime: bool, loop: bool) -> Any:
+    """The queue walking up, drawn frame by frame as it plays."""
+    from kiosk.adapters.camera import GeneratedSource
+    from kiosk.footage import CODE_INKS, Person, render_video
+
     walkers = [Person(p.text, 2.0, CODE_INKS[p.colour]) for p in people]
-    manifest = write_video(folder / "footage", walkers, seed, size=size)
-    return people, folder / "footage" / manifest.file
+
+    def one_pass() -> Iterator[Any]:
+        frames, _spans, _total = render_video(walkers, seed, size=FOOTAGE_SIZE, fps=FOOTAGE_FPS)
+        return frames
+
+    return GeneratedSource("demo footage", one_pass, fps=FOOTAGE_FPS, realtime=realtime, loop=loop)
 
 
 def register_kiosk(folder: Path, config_path: Path) -> None:
@@ -149,14 +229,19 @@ def register_kiosk(folder: Path, config_path: Path) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     folder = Path(args.dir).resolve()
-    print(f"demo: preparing {folder} (issuer, codes, footage)...", flush=True)
-    people, video = prepare(folder, seed=args.seed, size=(960, 540))
+    try:
+        check_folder(folder)
+    except DemoFolderError as exc:
+        print(f"kiosk demo: {exc}", file=sys.stderr)
+        return 2
+    print(f"demo: preparing {folder} (issuer, signed lists, codes)...", flush=True)
+    people, _made = step("making the issuer and the codes", lambda: prepare(folder))
     server = ServerProcess(folder / "issuer", folder / "server.sqlite", folder / "policy.toml")
     try:
-        url = server.start().url
+        url = step("starting the central server stub", lambda: server.start().url)
         print(f"demo: central server stub listening on {url}", flush=True)
         config_path = write_config(folder, url)
-        register_kiosk(folder, config_path)
+        step("registering this kiosk", lambda: register_kiosk(folder, config_path))
         headless = args.headless or not sys.stdout.isatty() or not sys.stdin.isatty()
         if headless:
             from kiosk.commands.run import run_headless
@@ -165,19 +250,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
             for i, p in enumerate(people, 1):
                 print(f"  {i:2}. {p.label:<42} expect {p.expect}")
             print(flush=True)
+            frames = footage_source(people, seed=args.seed, realtime=False, loop=False)
             return run_headless(
-                config_path, str(video), expected=[p.expect for p in people], as_json=False
+                config_path,
+                "demo footage",
+                expected=[p.expect for p in people],
+                as_json=False,
+                frames=frames,
             )
         from kiosk.commands.run import run_ui
 
-        return run_ui(config_path, str(video), realtime=True, loop=True)
+        frames = footage_source(people, seed=args.seed, realtime=True, loop=True)
+        return run_ui(config_path, "demo footage", realtime=True, loop=True, frames=frames)
     finally:
         server.stop()
 
 
 def register(subs: Any) -> None:
     p = subs.add_parser("demo", help="set up a demo checkpoint and run it (UI, or --headless)")
-    p.add_argument("--dir", default=str(ROOT / "demo-data"), help="demo folder (made afresh)")
+    p.add_argument(
+        "--dir",
+        default=str(ROOT / "demo-data"),
+        help="demo folder, made afresh: new, empty, or made by an earlier demo",
+    )
     p.add_argument(
         "--headless", action="store_true", help="print decisions instead of opening the UI"
     )

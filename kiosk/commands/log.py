@@ -3,6 +3,7 @@
     kiosk log verify --config kiosk.toml
     kiosk log export --config kiosk.toml --format csv --since 2026-11-23T00:00:00+08:00 -o day.csv
     kiosk log export --config kiosk.toml --format jsonl
+    kiosk log export --config kiosk.toml --format csv --visits -o visits.csv
     kiosk log purge  --config kiosk.toml --days 28
     kiosk log recover --config kiosk.toml
 
@@ -10,7 +11,9 @@
 message names the seq).  ``export`` writes CSV (with a header; a cell that
 starts with ``= + - @``, tab or CR gets a leading apostrophe so a spreadsheet
 never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
-line, hashes checkable by anyone).  ``purge`` deletes only entries the server
+line, hashes checkable by anyone).  With ``--visits`` it writes one row per
+visit instead (one person at the gate: the code's verdict, the final verdict,
+the readings, who decided and the guard's reason).  ``purge`` deletes only entries the server
 acknowledged that are older than the retention period.  ``recover`` is for a
 log the kiosk refuses to open (see ``kiosk.adapters.log_head``): it moves the
 damaged file aside (never deletes it), exports every readable row next to it,
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -37,6 +41,7 @@ from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, loa
 from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.core.clock import TimeFormatError, parse_instant
 from kiosk.core.entry import WIRE_FIELDS, Entry
+from kiosk.core.visit_log import VISIT_FIELDS, fold_visits
 
 DB_NAME = "entries.sqlite"
 """The entry log's file name inside ``data_dir``."""
@@ -63,6 +68,11 @@ def register(subparsers: Any) -> None:
         help="only entries at or after this time: ISO 8601 (no zone means UTC) or epoch seconds",
     )
     e.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    e.add_argument(
+        "--visits",
+        action="store_true",
+        help="one row per visit (final verdict, readings, who decided) instead of one per event",
+    )
     e.set_defaults(func=run_export)
 
     g = subs.add_parser("purge", help="delete acknowledged entries older than N days")
@@ -131,6 +141,34 @@ def csv_row(entry: Entry) -> list[str]:
     return cells
 
 
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def _write_visits(entries: Iterator[Entry], fmt: str, out: TextIO) -> int:
+    records = fold_visits(entries)
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(("opened_utc", *VISIT_FIELDS))
+        for r in records:
+            at = dt.datetime.fromtimestamp(r.opened_ms / 1000, dt.UTC)
+            opened = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            row = dataclasses.asdict(r)
+            writer.writerow([opened, *(safe_cell(_cell(row[k])) for k in VISIT_FIELDS)])
+    else:
+        for r in records:
+            row = dataclasses.asdict(r)
+            row["reasons"] = list(r.reasons)
+            out.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    return len(records)
+
+
 def _write(entries: Iterator[Entry], fmt: str, out: TextIO) -> int:
     count = 0
     if fmt == "csv":
@@ -155,9 +193,11 @@ def run_export(args: argparse.Namespace) -> int:
             raise ConfigError(f"--since: {exc}") from None
     with _open_store(load_config(args.config)) as store:
         entries = store.iter_entries(since_ms)
+        write = _write_visits if args.visits else _write
+        what = "visits" if args.visits else "entries"
         try:
             if args.output is None:
-                count = _write(entries, args.format, sys.stdout)
+                count = write(entries, args.format, sys.stdout)
                 sys.stdout.flush()
             else:
                 partial = args.output.with_name(args.output.name + ".partial")
@@ -166,7 +206,7 @@ def run_export(args: argparse.Namespace) -> int:
                     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
                     fd = os.open(partial, flags, 0o600)
                     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                        count = _write(entries, args.format, fh)
+                        count = write(entries, args.format, fh)
                         fh.flush()
                         os.fsync(fh.fileno())
                     partial.replace(args.output)
@@ -178,7 +218,7 @@ def run_export(args: argparse.Namespace) -> int:
             print(f"kiosk log export: {exc}", file=sys.stderr)
             return 2
     if args.output is not None:
-        print(f"exported {count} entries to {args.output}", file=sys.stderr)
+        print(f"exported {count} {what} to {args.output}", file=sys.stderr)
     return 0
 
 

@@ -27,13 +27,17 @@ from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
 
 
-def _open_frames(config: KioskConfig, source: str, *, realtime: bool, loop: bool = False) -> Any:
+def _open_frames(
+    config: KioskConfig, source: str, *, realtime: bool, loop: bool = False, from_flag: bool = True
+) -> Any:
+    """Open the frame source; an error names where the source was given (flag or config key)."""
     from kiosk.adapters.camera import SourceError, open_source
 
     try:
         return open_source(source, config.camera, realtime=realtime, loop=loop)
     except SourceError as exc:
-        raise ConfigError(f"--source {source}: {exc}") from None
+        where = f"--source {source}" if from_flag else f"{config.path}: camera.source = {source!r}"
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
@@ -79,6 +83,7 @@ def build_service(
     realtime: bool,
     loop: bool = False,
     ui_scanner: bool = False,
+    frames: Any | None = None,
 ) -> KioskService:
     """The kiosk's service from its config.  With ``ui_scanner``, a keyboard-wedge
     source is the UI's scanner line (the terminal belongs to the UI), not stdin."""
@@ -102,7 +107,8 @@ def build_service(
 
     if ui_scanner and spec.strip().lower() in WEDGE_SPECS:
         return KioskService(config, judgement.context, store, source_name="scanner", sync=sync)
-    frames = _open_frames(config, spec, realtime=realtime, loop=loop)
+    if frames is None:
+        frames = _open_frames(config, spec, realtime=realtime, loop=loop, from_flag=bool(source))
     from kiosk.adapters.qr import Cascade
 
     decoder = Cascade.from_config(config.camera, stills=frames.stills)
@@ -134,9 +140,10 @@ def run_headless(
     *,
     expected: list[str] | None = None,
     as_json: bool = True,
+    frames: Any | None = None,
 ) -> int:
     """Run until a finite source ends (or Ctrl+C), printing each logged decision."""
-    service = build_service(config_path, source, realtime=False)
+    service = build_service(config_path, source, realtime=False, frames=frames)
     verdicts: list[str] = []
     lock = threading.Lock()
 
@@ -192,11 +199,18 @@ def run_headless(
 
 
 def run_ui(
-    config_path: Path, source: str | None, *, realtime: bool = True, loop: bool = False
+    config_path: Path,
+    source: str | None,
+    *,
+    realtime: bool = True,
+    loop: bool = False,
+    frames: Any | None = None,
 ) -> int:
     from kiosk.ui.app import KioskApp
 
-    service = build_service(config_path, source, realtime=realtime, loop=loop, ui_scanner=True)
+    service = build_service(
+        config_path, source, realtime=realtime, loop=loop, ui_scanner=True, frames=frames
+    )
     service.start()
     try:
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)

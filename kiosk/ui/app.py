@@ -471,10 +471,9 @@ class KioskApp(App[None]):
         if not self.waiting:
             return
         ids = [v.visit_id for v in self.waiting]
-        if self.picked in ids:
-            index = ids.index(self.picked) + step
-        else:
-            index = len(ids) - 1 if step < 0 else 0
+        here = self.current.visit_id if self.current is not None else None
+        start = len(ids) if step < 0 else -1  # from outside the list: its near end
+        index = (ids.index(here) if here in ids else start) + step
         self.picked = ids[max(0, min(index, len(ids) - 1))]
         for view in self.waiting:
             self.views.setdefault(view.visit_id, view)

@@ -28,3 +28,32 @@ def test_headless_demo_gives_every_expected_verdict_and_syncs(tmp_path: Path) ->
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert "demo-gate-01" in stats.stdout
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "demo", "--headless", "--dir", str(folder)],
+        capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "not made by 'kiosk demo'" in result.stderr and "Traceback" not in result.stderr
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_a_folder_the_demo_made_is_remade(tmp_path: Path) -> None:
+    from kiosk.commands.demo import MARKER, DemoFolderError, check_folder
+
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / MARKER).write_text("", encoding="utf-8")
+    (made / "old.sqlite").write_bytes(b"x")
+    check_folder(made)  # a demo folder: allowed
+    check_folder(tmp_path / "new")  # a new folder: allowed
+    (tmp_path / "empty").mkdir()
+    check_folder(tmp_path / "empty")
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(DemoFolderError, match="is a file"):
+        check_folder(tmp_path / "file")

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 from kiosk.adapters.camera import (
@@ -339,3 +340,25 @@ def test_a_live_source_carries_its_openers_note(video: Path) -> None:
         assert source.stats().note == note
     finally:
         source.close()
+
+
+def test_a_generated_source_draws_frames_as_they_play_and_loops() -> None:
+    from kiosk.adapters.camera import GeneratedSource
+
+    passes = []
+
+    def one_pass():  # type: ignore[no-untyped-def]
+        passes.append(len(passes))
+        for i in range(3):
+            yield np.full((4, 4, 3), i, dtype=np.uint8)
+
+    source = GeneratedSource("drawn", one_pass, fps=10, loop=True)
+    frames = []
+    for frame in source:
+        frames.append(frame)
+        if len(frames) == 5:
+            source.close()
+    assert [f.index for f in frames] == [0, 1, 2, 3, 4]
+    assert [int(f.image[0, 0, 0]) for f in frames] == [0, 1, 2, 0, 1]
+    assert frames[4].t == pytest.approx(0.4) and passes == [0, 1]
+    assert not source.stills and source.stats().frames == 5
