@@ -11,6 +11,7 @@ import os
 import sys
 
 from kiosk.adapters.config import ConfigError
+from kiosk.adapters.store import StoreError
 from kiosk.subcommands import build_parser as build_parser_for
 
 COMMANDS = ("scan", "decode", "log", "sync", "keygen", "run", "demo")
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

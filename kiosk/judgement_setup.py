@@ -9,11 +9,17 @@ error naming the file; a missing list is a reason on every decision.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.adapters.config import ConfigError, KioskConfig, load_config
-from kiosk.adapters.list_files import load_fetched_policy
+from kiosk.adapters.config import ConfigError, KioskConfig, holder_salt, load_config
+from kiosk.adapters.list_files import (
+    POLICY,
+    held_versions,
+    load_fetched_policy,
+    remember_list_versions,
+)
 from kiosk.adapters.policy_file import load_policy
 from kiosk.adapters.trust_store import TrustState, load_trust_state
 from kiosk.core.limits import DEFAULT_SKEW_SECONDS
@@ -41,14 +47,19 @@ class Judgement:
     context: ScanContext
 
 
-def _policy(config: KioskConfig | None, overrides: Overrides, state: TrustState) -> Policy:
+def _policy(
+    config: KioskConfig | None, overrides: Overrides, state: TrustState, held: dict[str, int]
+) -> Policy:
     """--policy, else the server's signed policy when one verifies, else the config's file."""
     if overrides.policy is not None:
         return load_policy(overrides.policy)
     if config is None:
         return DEFAULT_POLICY
-    fetched = load_fetched_policy(config, state.root).value
-    return fetched[1] if fetched is not None else load_policy(config.policy)
+    fetched = load_fetched_policy(config, state.root, held_version=held.get(POLICY)).value
+    if fetched is not None:
+        remember_list_versions(config, policy=fetched[0].version)
+        return fetched[1]
+    return load_policy(config.policy)
 
 
 def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) -> Judgement:
@@ -61,13 +72,21 @@ def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) 
     revocations_path = overrides.revocations or (
         config.revocations if config else Path("revocations.cose")
     )
-    state = load_trust_state(root, trust_path, revocations_path, now=now)
-    policy = _policy(config, overrides, state)
+    held = held_versions(config)
+    state = load_trust_state(root, trust_path, revocations_path, now=now, held=held)
+    remember_list_versions(
+        config,
+        trust=state.trust.version if state.trust else None,
+        revocations=state.revocations.version if state.revocations else None,
+    )
+    policy = _policy(config, overrides, state, held)
     context = ScanContext(
         policy=policy,
         trust=state.trust,
         revocations=state.revocations,
-        holder_salt=(config.holder_salt if config else "").encode("utf-8"),
+        # No config (``kiosk scan --root``): a salt of this run only, so the holder
+        # keys printed cannot be matched against any log.
+        holder_salt=holder_salt(config) if config else os.urandom(32),
         skew_s=config.skew_s if config else DEFAULT_SKEW_SECONDS,
         foreign_enabled=config.foreign_enabled if config else False,
     )

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from kiosk.adapters.list_files import write_atomic
 from kiosk.core import cbor, codec, cose, trust
+from kiosk.core.errors import DecodeError
 from kiosk.core.model import (
     AreaVisit,
     Colour,
@@ -335,9 +336,19 @@ class Issuer:
     def sign(
         self, credential: Credential, *, alg: str | None = None, kid: bytes | None = None
     ) -> str:
-        """Sign a credential with an issuer key and return the QR text."""
+        """Sign a credential with an issuer key and return the QR text.
+
+        The code is read back with the kiosk's own decoder before it is given
+        out: what the spec forbids (an empty or 100-character name, ``exp`` not
+        after ``iat``, a time out of range) is refused, never minted.
+        """
         key_id, key = self.key_for(alg, kid)
-        return codec.encode(credential, key, kid=key_id)
+        text = codec.encode(credential, key, kid=key_id)
+        try:
+            codec.decode(text)
+        except DecodeError as exc:
+            raise IssuerError(f"refusing to mint a code the spec forbids: {exc.message}") from None
+        return text
 
     def mint(self, *, alg: str | None = None, **fields: Any) -> str:
         """Build and sign a code in one step; see ``credential`` for the fields."""

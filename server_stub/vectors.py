@@ -24,8 +24,11 @@ from typing import Any
 
 from kiosk.core import base45, cbor, codec, cose
 from kiosk.core.model import (
+    AreaVisit,
     Colour,
     NucleicAcidTest,
+    RiskLevel,
+    TravelRecord,
     Vaccination,
 )
 from server_stub.issuer import Issuer, good_certificates, high_risk_travel, holder_id_for
@@ -365,6 +368,76 @@ def build_vectors(issuer: Issuer, now: int = VECTOR_TIME) -> list[Vector]:
     tagged = cose.encode_sign1(key_es, payload, kid=kid_es, tagged=True)
     v.append(
         Vector("valid_tagged_cose", raw_text(tagged), "ALLOW", None, "COSE_Sign1 wrapped in tag 18")
+    )
+
+    # --- section 8: one encoding per signature, headers, algorithms ---
+    sign1 = cbor.loads(cose_ok)
+    s_value = int.from_bytes(sign1[3][32:], "big")
+    sign1[3] = sign1[3][:32] + (cose.P256_ORDER - s_value).to_bytes(32, "big")
+    v.append(
+        Vector(
+            "high_s_signature",
+            raw_text(cbor.dumps(sign1)),
+            "DENY",
+            "SIGNATURE_NOT_LOW_S",
+            "the valid code with s replaced by n - s: it verifies, but HCK1: codes are low-S",
+        )
+    )
+    v.append(
+        Vector(
+            "crit_unknown",
+            raw_text(sign_with_headers(key_es, payload, {1: -7, 2: [-70000], 4: kid_es})),
+            "DENY",
+            "COSE_CRIT",
+        )
+    )
+    v.append(
+        Vector(
+            "crit_empty",
+            raw_text(sign_with_headers(key_es, payload, {1: -7, 2: [], 4: kid_es})),
+            "DENY",
+            "COSE_CRIT",
+        )
+    )
+    sign1 = cbor.loads(cose_ok)
+    sign1[1] = {4: kid_es}
+    v.append(
+        Vector(
+            "kid_in_both_headers",
+            raw_text(cbor.dumps(sign1)),
+            "DENY",
+            "COSE_DUPLICATE_LABEL",
+            "RFC 9052: a label appears in one header bucket only",
+        )
+    )
+    v.append(
+        Vector(
+            "ps256_for_hck1",
+            raw_text(sign_with_headers(key_es, payload, {1: -37, 4: kid_es})),
+            "DENY",
+            "ALG_UNSUPPORTED",
+            "PS256 is for foreign HC1: certificates only",
+        )
+    )
+    v.append(
+        Vector(
+            "name_only_invisible",
+            signed_claims(claims_with(issuer, now, nm="\u202e\u200b\u2066 \u200d")),
+            "DENY",
+            "CLAIMS_STRUCTURE",
+            "a name made only of bidi and zero-width characters is empty once cleaned",
+        )
+    )
+    tomorrow = today + dt.timedelta(days=2)
+    future_trip = TravelRecord(now - 600, (AreaVisit("CN-330106", RiskLevel.LOW, tomorrow),))
+    v.append(
+        Vector(
+            "travel_visit_in_future",
+            mint("Lu *xin", travel=future_trip),
+            "DENY",
+            "TRAVEL_IN_FUTURE",
+            "a visit dated in the future is flagged like a future test",
+        )
     )
     return v
 

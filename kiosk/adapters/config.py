@@ -9,6 +9,9 @@ file are relative to the file itself.  Every key is documented in
 
 from __future__ import annotations
 
+import os
+import secrets
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +21,58 @@ from typing import Any
 
 class ConfigError(Exception):
     """A configuration file is missing, unreadable or has a wrong value."""
+
+
+KIB = 1024
+MAX_TOML_BYTES = 1024 * KIB
+"""Largest config or policy file read (bytes)."""
+MAX_KEY_BYTES = 64 * KIB
+"""Largest PEM key file read (bytes)."""
+MAX_SALT_BYTES = 4 * KIB
+"""Largest holder salt file read (bytes)."""
+EXAMPLE_SALTS = frozenset({"", "change-me"})
+"""Salts that are not secrets: refused."""
+SALT_FILE_NAME = "holder-salt"
+
+
+def read_capped(path: Path, cap: int, what: str) -> bytes:
+    """Read a configured file: a regular file of at most ``cap`` bytes, else ConfigError.
+
+    ``/dev/zero``, a FIFO or a directory is refused before anything is read
+    (opened non-blocking, checked with ``fstat``), and a file that grows past
+    the cap while being read is refused too: a read never runs unbounded.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found ({what})") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: permission denied ({what})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ConfigError(f"{path}: is a directory, expected a {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{path}: the {what} must be a regular file (not a device or pipe)")
+        if st.st_size > cap:
+            raise ConfigError(f"{path}: the {what} is {st.st_size} bytes, more than {cap}")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, min(65536, cap + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                raise ConfigError(f"{path}: the {what} is more than {cap} bytes")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -78,6 +133,7 @@ class KioskConfig:
     revocations: Path
     policy: Path
     identity_key: Path
+    holder_salt_file: Path = Path(SALT_FILE_NAME)
     foreign_enabled: bool = False
     skew_s: int = 300
     holder_salt: str = ""
@@ -178,21 +234,13 @@ class _Reader:
 
 def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file, turning every failure into a ConfigError naming the file."""
+    data = read_capped(path, MAX_TOML_BYTES, "TOML file")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a TOML file") from None
-    except PermissionError:
-        raise ConfigError(f"{path}: permission denied") from None
+        return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def load_config(path: str | Path) -> KioskConfig:
@@ -220,6 +268,15 @@ def load_config(path: str | Path) -> KioskConfig:
     policy = r.path_value("policy", "policy.toml")
     identity = r.path_value("identity_key", str(data_dir / "kiosk-identity.pem"))
     salt = r.string("holder_salt", "")
+    if "holder_salt" in r.table and salt.strip() in EXAMPLE_SALTS:
+        raise r._fail(
+            "holder_salt",
+            "a secret of your own, or no holder_salt at all (then holder_salt_file is used)",
+            salt,
+        )
+    salt_file = r.path_value("holder_salt_file", str(data_dir / SALT_FILE_NAME))
+    if data_dir.exists() and not data_dir.is_dir():
+        raise r._fail("data_dir", "a directory", str(data_dir))
 
     s = r.sub("server")
     server = ServerConfig(
@@ -281,6 +338,7 @@ def load_config(path: str | Path) -> KioskConfig:
         revocations=revocations,
         policy=policy,
         identity_key=identity,
+        holder_salt_file=salt_file,
         foreign_enabled=foreign,
         skew_s=skew,
         holder_salt=salt,
@@ -290,3 +348,49 @@ def load_config(path: str | Path) -> KioskConfig:
         scan=scan,
         ui=ui,
     )
+
+
+def ensure_data_dir(config: KioskConfig) -> Path:
+    """Create ``data_dir`` (mode 0700) if missing; ConfigError if it is not a directory."""
+    d = config.data_dir
+    try:
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ConfigError(f"{config.path}: data_dir {d} exists and is not a directory") from None
+    except OSError as exc:
+        raise ConfigError(f"{config.path}: data_dir {d}: {exc.strerror}") from None
+    if not d.is_dir():
+        raise ConfigError(f"{config.path}: data_dir {d} exists and is not a directory")
+    return d
+
+
+def holder_salt(config: KioskConfig, *, create: bool = True) -> bytes:
+    """The deployment's secret salt for holder keys.
+
+    ``holder_salt`` in the config wins; otherwise ``holder_salt_file`` is read
+    (at most 4 KiB, a regular file).  When that file does not exist and
+    ``create`` is set, 32 random bytes (as hex) are written to it, mode 0600,
+    never overwriting a file made meanwhile.  Copy it to every kiosk of one
+    deployment so that their holder keys agree.
+    """
+    if config.holder_salt:
+        return config.holder_salt.encode("utf-8")
+    path = config.holder_salt_file
+    if not path.exists() and create:
+        if path.parent == config.data_dir:
+            ensure_data_dir(config)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot create the holder salt: {exc.strerror}") from None
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+    salt = read_capped(path, MAX_SALT_BYTES, "holder salt file").strip()
+    if len(salt) < 16:
+        raise ConfigError(f"{path}: the holder salt must be at least 16 bytes, got {len(salt)}")
+    return salt

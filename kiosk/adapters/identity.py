@@ -1,9 +1,12 @@
 """The kiosk's own Ed25519 key: it signs every batch the kiosk sends to the server.
 
-The private key is a PKCS#8 PEM file, mode 0600, made once (``kiosk keygen``
-or the first sync) and kept: the server knows the kiosk by its public key,
-so a new key means registering the kiosk again.  A key file others can read
-is tightened to 0600 when loaded.
+The private key is a PKCS#8 PEM file, mode 0600, made once by ``kiosk keygen``
+and kept: the server knows the kiosk by its public key, so a new key means
+registering the kiosk again.  ``kiosk run`` and ``kiosk sync`` never make a
+key (``load_registered_identity``): a key that went missing is a fault to
+fix (keygen and re-register), not something to paper over with a new key
+that every sync would then be refused with.  A key file others can read is
+tightened to 0600 when loaded.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk.adapters.config import ConfigError
+from kiosk.adapters.config import MAX_KEY_BYTES, ConfigError, read_capped
 from kiosk.adapters.list_files import write_atomic
 
 
@@ -40,9 +43,11 @@ def public_key_path(path: Path) -> Path:
 def load_identity(path: Path) -> Ed25519PrivateKey:
     """Load an existing identity key; IdentityError names the file on any fault."""
     try:
-        data = path.read_bytes()
+        data = read_capped(path, MAX_KEY_BYTES, "identity key")
         if os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             os.chmod(path, 0o600)
+    except ConfigError as exc:
+        raise IdentityError(str(exc)) from None
     except FileNotFoundError:
         raise IdentityError(f"{path}: no kiosk identity key (run 'kiosk keygen')") from None
     except OSError as exc:
@@ -56,6 +61,16 @@ def load_identity(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+MISSING_KEY = "identity key missing: run kiosk keygen and re-register"
+
+
+def load_registered_identity(path: Path) -> Ed25519PrivateKey:
+    """The kiosk's existing key; a missing key is an IdentityError, never a new key."""
+    if not Path(path).exists():
+        raise IdentityError(f"{path}: {MISSING_KEY}")
+    return load_identity(Path(path))
+
+
 def load_or_create_identity(path: Path) -> Ed25519PrivateKey:
     """The kiosk's key from ``path``, made (mode 0600) if the file does not exist."""
     path = Path(path)
@@ -66,7 +81,7 @@ def load_or_create_identity(path: Path) -> Ed25519PrivateKey:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             os.fchmod(fd, 0o600)

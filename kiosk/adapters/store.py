@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.adapters import log_head
 from kiosk.core.entry import (
     GENESIS_HASH,
     Entry,
@@ -236,6 +237,11 @@ class EntryStore:
         self.kiosk_id = kiosk_id
         self._lock = threading.RLock()
         self._closed = False
+        self._head: log_head.HeadFile | None = None
+        try:
+            known = log_head.check_file(self.path)  # integrity: see kiosk.adapters.log_head
+        except log_head.LogDamaged as exc:
+            raise StoreError(str(exc)) from None
         try:
             self._conn = sqlite3.connect(
                 str(self.path),
@@ -246,7 +252,12 @@ class EntryStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the entry log: {exc}") from None
         try:
+            log_head.check_schema(self._conn, self.path, known)
             self._setup()
+            self._head = log_head.check_open(self._conn, self.path, known)
+        except log_head.LogDamaged as exc:
+            self._conn.close()
+            raise StoreError(str(exc)) from None
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(f"{self.path}: not a usable entry log: {exc}") from None
@@ -331,6 +342,8 @@ class EntryStore:
             if not self._closed:
                 self._closed = True
                 self._conn.close()
+                if self._head is not None:
+                    self._head.close()
 
     def __enter__(self) -> EntryStore:
         return self
@@ -448,6 +461,8 @@ class EntryStore:
                 if isinstance(exc, sqlite3.Error):
                     raise StoreError(f"{self.path}: entry not logged: {exc}") from None
                 raise
+            if self._head is not None:
+                self._head.advance(entry.seq, entry.hash)
             return entry
 
     def _tail(self) -> tuple[int, str]:
@@ -484,8 +499,11 @@ class EntryStore:
                 except BaseException:
                     c.execute("ROLLBACK")
                     raise
+                link = log_head.acked_link(c)
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: cannot mark entries sent: {exc}") from None
+            if link is not None and self._head is not None:
+                self._head.acknowledge(*link)
 
     def purge_synced(self, older_than_ms: int) -> int:
         """Delete entries the server acknowledged whose ``at_ms`` is before the cutoff.

@@ -49,6 +49,7 @@ from kiosk.adapters.list_files import (
     load_revocations,
     load_trust_list,
     parse_signed_policy_bytes,
+    remember_list_versions,
     write_atomic,
 )
 from kiosk.adapters.policy_file import load_policy
@@ -497,8 +498,10 @@ class SyncClient:
             )
         if isinstance(new, TrustList):
             self.trust = new
+            remember_list_versions(self.config, trust=new.version)
         else:
             self.revocations = new
+            remember_list_versions(self.config, revocations=new.version)
         return ListOutcome(name, "updated", new.version)
 
     def _fetch_policy(self) -> ListOutcome:
@@ -534,6 +537,7 @@ class SyncClient:
         except OSError as exc:
             return ListOutcome(name, "failed", message=f"{target}: cannot write: {exc.strerror}")
         self.policy = policy
+        remember_list_versions(self.config, policy=signed.version)
         self._policy_version = signed.version
         self._policy_bytes = data
         self._policy_etag = etag

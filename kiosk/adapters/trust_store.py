@@ -10,11 +10,12 @@ reported so an operator can see it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.adapters.config import ConfigError
-from kiosk.adapters.list_files import load_revocations, load_trust_list
+from kiosk.adapters.config import MAX_KEY_BYTES, ConfigError, read_capped
+from kiosk.adapters.list_files import REVOCATIONS, TRUST, load_revocations, load_trust_list
 from kiosk.core.errors import ListError
 from kiosk.core.trust import RevocationList, RootKey, TrustList, load_root_key
 
@@ -31,12 +32,9 @@ class TrustState:
 
 def load_root(path: Path) -> RootKey:
     """Load the pinned root public key; ConfigError names the file on any fault."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: root key file not found (trust.root_key)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the root key: {exc.strerror}") from None
+    if not path.exists():
+        raise ConfigError(f"{path}: root key file not found (trust.root_key)")
+    data = read_capped(path, MAX_KEY_BYTES, "root key (trust.root_key)")
     try:
         return load_root_key(data)
     except ListError as exc:
@@ -44,11 +42,23 @@ def load_root(path: Path) -> RootKey:
 
 
 def load_trust_state(
-    root_path: Path, trust_path: Path, revocations_path: Path, *, now: int
+    root_path: Path,
+    trust_path: Path,
+    revocations_path: Path,
+    *,
+    now: int,
+    held: Mapping[str, int] | None = None,
 ) -> TrustState:
-    """Load the root key (required) and both lists (each optional)."""
+    """Load the root key (required) and both lists (each optional).
+
+    ``held`` is the highest version accepted before (``list_files.held_versions``):
+    an older file is refused as a rollback.
+    """
     root = load_root(root_path)
-    trust = load_trust_list(trust_path, root, now=now)
-    revocations = load_revocations(revocations_path, root, now=now)
+    held = held or {}
+    trust = load_trust_list(trust_path, root, now=now, held_version=held.get(TRUST))
+    revocations = load_revocations(
+        revocations_path, root, now=now, held_version=held.get(REVOCATIONS)
+    )
     problems = tuple(p for p in (trust.problem, revocations.problem) if p)
     return TrustState(root, trust.value, revocations.value, problems)

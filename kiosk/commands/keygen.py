@@ -3,8 +3,10 @@
     kiosk keygen --config kiosk.toml
 
 Creates ``identity_key`` (mode 0600) if it does not exist, writes the public
-key next to it, and prints the public key PEM and the admin command that
-registers it with the central server.  Running it again changes nothing.
+key next to it, creates the deployment's holder salt file (``holder_salt_file``,
+32 random bytes, mode 0600) unless the config gives a salt or the file exists,
+and prints the public key PEM and the admin command that registers it with
+the central server.  Running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.config import load_config
+from kiosk.adapters.config import ensure_data_dir, holder_salt, load_config
 from kiosk.adapters.identity import load_or_create_identity, public_key_path, public_pem
 
 
@@ -25,6 +27,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    ensure_data_dir(config)
+    if not config.holder_salt:
+        salt_existed = config.holder_salt_file.exists()
+        holder_salt(config)
+        print(f"{'kept' if salt_existed else 'created'} {config.holder_salt_file} (holder salt)")
     existed = config.identity_key.exists()
     key = load_or_create_identity(config.identity_key)
     pub_path = public_key_path(config.identity_key)

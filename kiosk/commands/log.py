@@ -5,6 +5,7 @@
     kiosk log export --config kiosk.toml --format jsonl
     kiosk log export --config kiosk.toml --format csv --visits -o visits.csv
     kiosk log purge  --config kiosk.toml --days 28
+    kiosk log recover --config kiosk.toml
 
 ``verify`` walks the hash chain: exit 0 when intact, 1 when broken (the
 message names the seq).  ``export`` writes CSV (with a header; a cell that
@@ -13,8 +14,12 @@ never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
 line, hashes checkable by anyone).  With ``--visits`` it writes one row per
 visit instead (one person at the gate: the code's verdict, the final verdict,
 the readings, who decided and the guard's reason).  ``purge`` deletes only entries the server
-acknowledged that are older than the retention period.  Usage, configuration
-and file errors exit 2 with one line.
+acknowledged that are older than the retention period.  ``recover`` is for a
+log the kiosk refuses to open (see ``kiosk.adapters.log_head``): it moves the
+damaged file aside (never deletes it), exports every readable row next to it,
+and starts a new chain linking to the last entry the server acknowledged
+(``kiosk.adapters.log_recover``).  Usage, configuration and file errors exit 2
+with one line.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import csv
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.adapters.config import ConfigError, KioskConfig, load_config
+from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
 from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.core.clock import TimeFormatError, parse_instant
 from kiosk.core.entry import WIRE_FIELDS, Entry
@@ -76,14 +82,16 @@ def register(subparsers: Any) -> None:
     )
     g.set_defaults(func=run_purge)
 
+    r = subs.add_parser(
+        "recover", help="move a damaged entry log aside, export what is readable, start anew"
+    )
+    r.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    r.set_defaults(func=run_recover)
+
 
 def db_path(config: KioskConfig) -> Path:
-    """Where the entry log of this kiosk lives (``data_dir`` is created if missing)."""
-    try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"{config.path}: data_dir {config.data_dir}: {exc.strerror}") from None
-    return config.data_dir / DB_NAME
+    """Where the entry log of this kiosk lives (``data_dir`` is created, 0700, if missing)."""
+    return ensure_data_dir(config) / DB_NAME
 
 
 @contextlib.contextmanager
@@ -194,8 +202,13 @@ def run_export(args: argparse.Namespace) -> int:
             else:
                 partial = args.output.with_name(args.output.name + ".partial")
                 try:
-                    with partial.open("w", encoding="utf-8", newline="") as fh:
+                    partial.unlink(missing_ok=True)  # a link planted here is removed, not followed
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                    fd = os.open(partial, flags, 0o600)
+                    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                         count = write(entries, args.format, fh)
+                        fh.flush()
+                        os.fsync(fh.fileno())
                     partial.replace(args.output)
                 except OSError as exc:
                     partial.unlink(missing_ok=True)
@@ -226,5 +239,32 @@ def run_purge(args: argparse.Namespace) -> int:
     print(
         f"purged {removed} entries acknowledged by the server and older than {cutoff} "
         f"({days} days); {left} not yet sent"
+    )
+    return 0
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from kiosk.adapters.log_recover import recover
+
+    config = load_config(args.config)
+    path = db_path(config)
+    try:
+        EntryStore(path, kiosk_id=config.kiosk_id).close()
+    except StoreError as exc:
+        print(f"kiosk log recover: {exc}", file=sys.stderr)
+    else:
+        print(f"{path}: entry log is intact; nothing to recover")
+        return 0
+    try:
+        done = recover(path, kiosk_id=config.kiosk_id, now=dt.datetime.now(dt.UTC))
+    except (OSError, StoreError) as exc:
+        print(f"kiosk log recover: {path}: {exc}", file=sys.stderr)
+        return 2
+    for moved in done.moved:
+        print(f"kept {moved}")
+    print(f"exported {done.readable} readable entries to {done.export}")
+    print(
+        f"new entry log {path}: chain links to seq {done.linked_to} (last acknowledged), "
+        f"{done.carried} entries carried over ({done.resealed} re-sealed); run kiosk sync"
     )
     return 0

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.config import ConfigError, KioskConfig
+from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir
+from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
@@ -42,12 +43,37 @@ def _open_frames(
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
     if not config.server.url or not config.sync.enabled:
         return None
-    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.identity import IdentityError, load_registered_identity
     from kiosk.adapters.sync import SyncClient, SyncLoop
 
-    identity = load_or_create_identity(config.identity_key)
+    try:
+        identity = load_registered_identity(config.identity_key)
+    except IdentityError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return FaultedSync(str(exc))
     client = SyncClient(config, store, identity, root_key=judgement.trust_state.root)
     return SyncLoop(client)
+
+
+class FaultedSync:
+    """Stands in for the sync loop when it cannot run; its status says why."""
+
+    def __init__(self, message: str) -> None:
+        from kiosk.adapters.sync import SyncStatus
+
+        self._status = SyncStatus(online=False, last_error=message)
+
+    def start(self) -> FaultedSync:
+        return self
+
+    def status(self) -> Any:
+        return self._status
+
+    def trigger(self) -> None:
+        return None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        del timeout
 
 
 def build_service(
@@ -68,8 +94,14 @@ def build_service(
     spec = source or config.camera.source
     if not spec:
         raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_data_dir(config)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    state = judgement.trust_state  # a first start: the log exists only now
+    remember_list_versions(
+        config,
+        trust=state.trust.version if state.trust else None,
+        revocations=state.revocations.version if state.revocations else None,
+    )
     sync = _sync_loop(config, judgement, store)
     from kiosk.adapters.camera import WEDGE_SPECS
 

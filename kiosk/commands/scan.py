@@ -20,6 +20,7 @@ from typing import Any
 from kiosk.adapters.config import ConfigError
 from kiosk.commands.decision_output import decision_json_line, decision_lines
 from kiosk.core.clock import TimeFormatError, parse_instant
+from kiosk.core.limits import MAX_TIME, MIN_TIME
 from kiosk.core.pipeline import scan
 from kiosk.judgement_setup import Overrides, load_judgement
 
@@ -43,9 +44,15 @@ def judge_time(args: argparse.Namespace) -> int:
     if args.at is None:
         return int(time.time())
     try:
-        return parse_instant(args.at)
-    except TimeFormatError as exc:
+        at = parse_instant(args.at)
+    except (TimeFormatError, OverflowError, ValueError) as exc:
         raise ConfigError(f"--at: {exc}") from None
+    if not MIN_TIME <= at <= MAX_TIME:
+        raise ConfigError(
+            f"--at: {args.at} is outside the times a code can hold "
+            f"({MIN_TIME} .. {MAX_TIME}, 1970 to 9999)"
+        )
+    return at
 
 
 def _texts_from_images(paths: list[Path], errors: list[str]) -> Iterator[tuple[str, str]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.adapters.config import ConfigError, load_config
-from kiosk.adapters.identity import load_or_create_identity
+from kiosk.adapters.identity import load_registered_identity
 from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.adapters.sync import SyncClient, SyncReport
 from kiosk.adapters.trust_store import load_root
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if not config.server.url:
         raise ConfigError(f"{config.path}: server.url is not set, so there is nowhere to sync")
     root = load_root(config.root_key)
-    identity = load_or_create_identity(config.identity_key)
+    identity = load_registered_identity(config.identity_key)
     try:
         store = EntryStore(db_path(config), kiosk_id=config.kiosk_id)
     except StoreError as exc:

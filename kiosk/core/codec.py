@@ -15,10 +15,11 @@ spec says.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import zlib
 from typing import Any
 
-from kiosk.core import base45, cbor, cose, limits
+from kiosk.core import base45, cbor, cose, display, limits
 from kiosk.core.errors import DecodeError, ReasonCode
 from kiosk.core.model import (
     AreaVisit,
@@ -103,7 +104,17 @@ def decode_envelope(text: str, *, foreign_enabled: bool = False) -> Envelope:
     raw = base45.decode(body)
     cose_bytes = inflate(raw, required=prefix == PREFIX)
     sign1 = cose.parse_sign1(cose_bytes)
+    _check_headers(sign1)
     alg = cose.header_alg(sign1.protected_map)
+    if prefix == PREFIX and alg == cose.PS256:
+        raise DecodeError(
+            ReasonCode.ALG_UNSUPPORTED, "PS256 is accepted only for foreign (HC1:) certificates"
+        )
+    if prefix == PREFIX and alg == cose.ES256 and cose.is_high_s(sign1.signature):
+        raise DecodeError(
+            ReasonCode.SIGNATURE_NOT_LOW_S,
+            "ES256 signature with s > n/2: a re-encoded signature (HCK1: codes are low-S)",
+        )
     kid = cose.header_kid(sign1.protected_map)
     if kid is None and prefix == FOREIGN_PREFIX:
         kid = cose.header_kid(sign1.unprotected)
@@ -112,6 +123,49 @@ def decode_envelope(text: str, *, foreign_enabled: bool = False) -> Envelope:
     if not sign1.payload:
         raise DecodeError(ReasonCode.COSE_STRUCTURE, "payload is empty")
     return Envelope(prefix, sign1.protected, alg, kid, sign1.payload, sign1.signature)
+
+
+def _check_headers(sign1: cose.Sign1) -> None:
+    """No critical header (none exists in v1) and no label in both buckets (spec section 8)."""
+    if cose.HDR_CRIT in sign1.protected_map or cose.HDR_CRIT in sign1.unprotected:
+        raise DecodeError(
+            ReasonCode.COSE_CRIT,
+            "the code marks headers as critical (crit, label 2); none is understood here",
+        )
+    both = set(sign1.protected_map).intersection(sign1.unprotected)
+    if both:
+        raise DecodeError(
+            ReasonCode.COSE_DUPLICATE_LABEL,
+            f"header label {sorted(both, key=repr)[0]!r} is in both the protected and "
+            "the unprotected header",
+        )
+
+
+def code_identity(protected: bytes, payload: bytes) -> bytes:
+    """SHA-256 over the protected header bytes and the payload bytes (spec section 8).
+
+    What the signature covers, and nothing of the envelope: the same code
+    with or without tag 18, at another zlib level, with other unprotected
+    headers or another encoding of its signature has the same identity.
+    The protected header is a self-delimiting CBOR map, so the
+    concatenation is unambiguous.
+    """
+    return hashlib.sha256(protected + payload).digest()
+
+
+def identity_of_text(text: str) -> bytes | None:
+    """The identity of the code in a QR text, or None when no COSE_Sign1 can be read.
+
+    Lenient on purpose: it reads through the layers without judging headers
+    or the signature, so a re-encoded code that ``decode_envelope`` refuses
+    (a high-S signature, say) still has the identity of its original.
+    """
+    try:
+        prefix, body = split_prefix(text, foreign_enabled=True)
+        sign1 = cose.parse_sign1(inflate(base45.decode(body), required=prefix == PREFIX))
+    except DecodeError:
+        return None
+    return code_identity(sign1.protected, sign1.payload)
 
 
 # --- claims ---------------------------------------------------------------
@@ -220,6 +274,8 @@ def _health_code(value: Any) -> HealthCode:
     if type(holder_id) is not bytes or len(holder_id) != limits.HOLDER_ID_LEN:
         raise _claims_error(f"hck.id must be {limits.HOLDER_ID_LEN} bytes")
     name = _text(_require(m, "nm", "hck.nm (name)"), "hck.nm (name)", limits.MAX_NAME_LEN)
+    if not display.clean_text(name).strip():
+        raise _claims_error("hck.nm (name) holds nothing printable (only controls or spaces)")
     colour = _require(m, "c", "hck.c (colour)")
     if type(colour) is not str or colour not in ("G", "Y", "R"):
         raise _claims_error("hck.c (colour) must be 'G', 'Y' or 'R'")

@@ -34,8 +34,15 @@ ALG_NAMES = {ES256: "ES256", EDDSA: "EdDSA", PS256: "PS256"}
 ALG_BY_NAME = {v.upper(): k for k, v in ALG_NAMES.items()}
 
 HDR_ALG = 1
+HDR_CRIT = 2
 HDR_KID = 4
 COSE_SIGN1_TAG = 18
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+"""n, the order of the P-256 group: an ES256 ``s`` and ``n - s`` both verify."""
+
+MIN_RSA_BITS = 2048
+"""Smallest RSA modulus accepted for PS256 keys (spec section 8)."""
 
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
@@ -97,11 +104,18 @@ def sign(private_key: PrivateKey, data: bytes) -> bytes:
     """Sign ``data`` with the key's algorithm, in COSE signature format."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
+        if s > P256_ORDER // 2:  # low-S: one encoding per signature (spec section 8)
+            s = P256_ORDER - s
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return private_key.sign(data)
     pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
     return private_key.sign(data, pss, hashes.SHA256())
+
+
+def is_high_s(signature: bytes) -> bool:
+    """Whether a 64-byte ES256 signature ``r || s`` has ``s > n/2`` (not low-S)."""
+    return len(signature) == 64 and int.from_bytes(signature[32:], "big") > P256_ORDER // 2
 
 
 def verify_signature(public_key: PublicKey, alg: int, signature: bytes, data: bytes) -> bool:
@@ -122,6 +136,8 @@ def verify_signature(public_key: PublicKey, alg: int, signature: bytes, data: by
             public_key.verify(signature, data)
             return True
         if alg == PS256 and isinstance(public_key, rsa.RSAPublicKey):
+            if public_key.key_size < MIN_RSA_BITS:
+                return False
             pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
             public_key.verify(signature, data, pss, hashes.SHA256())
             return True
@@ -195,6 +211,8 @@ def _supported(key: object) -> PublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
         raise ValueError(f"unsupported public key type {type(key).__name__}")
     alg_of_key(key)
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise ValueError(f"RSA key of {key.key_size} bits, fewer than {MIN_RSA_BITS}")
     return key
 
 

@@ -19,7 +19,7 @@ from kiosk.core import codec, limits, verify
 from kiosk.core.errors import KioskError, Reason, ReasonCode, Severity
 from kiosk.core.holder import holder_key
 from kiosk.core.model import Decision, Observations, Verdict
-from kiosk.core.policy import Policy, evaluate, judge_lists, verdict_of
+from kiosk.core.policy import Policy, evaluate, judge_list_dates, verdict_of
 from kiosk.core.trust import RevocationList, TrustList
 
 NO_OBSERVATIONS = Observations()
@@ -37,19 +37,9 @@ class ScanContext:
     foreign_enabled: bool = False
 
 
-def _age(list_: TrustList | RevocationList | None, now: int) -> int | None:
-    if list_ is None:
-        return None
-    # A list past its own expiry is treated as at least as old as its whole lifetime.
-    age = now - list_.issued_at
-    if now > list_.expires_at:
-        age = max(age, list_.expires_at - list_.issued_at + (now - list_.expires_at))
-    return max(age, 0)
-
-
 def list_reasons(ctx: ScanContext, now: int) -> tuple[Reason, ...]:
-    """Reasons that come from the age or absence of the signed lists."""
-    return judge_lists(_age(ctx.trust, now), _age(ctx.revocations, now), ctx.policy)
+    """Reasons that come from the expiry, age or absence of the signed lists."""
+    return judge_list_dates(ctx.trust, ctx.revocations, ctx.policy, now, ctx.skew_s)
 
 
 def _rejected(reason: Reason, now: int, extra: tuple[Reason, ...] = ()) -> Decision:
@@ -124,6 +114,7 @@ def rejudge(decision: Decision, ctx: ScanContext, observations: Observations) ->
                 ReasonCode.TRUST_LIST_STALE,
                 ReasonCode.REVOCATION_LIST_STALE,
                 ReasonCode.NO_REVOCATION_LIST,
+                ReasonCode.LIST_EXPIRED,
                 ReasonCode.DUPLICATE_SCAN,
                 ReasonCode.PASSBACK,
                 ReasonCode.SHARED_CODE,

@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from kiosk.core import limits
 from kiosk.core.display import clean_text, days_ago, hours_ago, plural, short_date
@@ -199,7 +199,7 @@ class MaskRules:
 
 @dataclass(frozen=True, slots=True)
 class ListRules:
-    """How old the trust and revocation lists may be (since the kiosk got them)."""
+    """How old the trust and revocation lists may be (counted from each list's signed ``iat``)."""
 
     warn_hours: int = 24
     """Older than this -> a NOTE."""
@@ -641,6 +641,11 @@ def _judge_travel(
             f"within {plural(rules.lookback_days, 'day')}"
         )
         found.append(Reason(ReasonCode.TRAVEL_RISK_AREA, rules.risk_action.severity, message))
+    future = [v for v in record.visits if v.last_visit > today]
+    if future:
+        latest = max(future, key=lambda v: v.last_visit)
+        message = f"{_visit_words(latest, today)}{_more(len(future))}: a date in the future"
+        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_IN_FUTURE, message))
     age = now - record.made_at
     if age > rules.max_record_age_hours * 3600:
         summary += f" (record made {hours_ago(age)})"
@@ -744,7 +749,7 @@ def _judge_list(
 def judge_lists(
     trust_age_s: int | None, revocation_age_s: int | None, policy: Policy
 ) -> tuple[Reason, ...]:
-    """The policy's word on the age of the lists (seconds since the kiosk got each).
+    """The policy's word on the age of the lists (seconds since each list's ``iat``).
 
     ``None`` means the kiosk has no such list: no trust list is a DENY (no code
     can be trusted), no revocation list takes ``lists.stale_action``.  Older
@@ -764,6 +769,53 @@ def judge_lists(
         (ReasonCode.NO_REVOCATION_LIST, rules.stale_action.severity),
         ReasonCode.REVOCATION_LIST_STALE,
         rules,
+    )
+
+
+class ListDates(Protocol):
+    """The signed dates of a trust or revocation list."""
+
+    @property
+    def issued_at(self) -> int: ...
+
+    @property
+    def expires_at(self) -> int: ...
+
+
+def _list_expired(
+    dates: ListDates | None, what: str, rules: ListRules, now: int, skew_s: int
+) -> tuple[Reason, ...]:
+    if dates is None or now <= dates.expires_at + skew_s:
+        return ()
+    message = f"{what} expired {hours_ago(now - dates.expires_at)}: update the kiosk"
+    return (Reason(ReasonCode.LIST_EXPIRED, rules.stale_action.severity, message),)
+
+
+def judge_list_dates(
+    trust: ListDates | None,
+    revocations: ListDates | None,
+    policy: Policy,
+    now: int,
+    skew_s: int,
+) -> tuple[Reason, ...]:
+    """The policy's word on the lists judged by their own signed dates (spec section 8).
+
+    A list is *expired* when ``now > exp + skew``: one LIST_EXPIRED reason
+    with ``lists.stale_action`` per expired list.  Its age is counted from its
+    ``iat`` (what the root signed: a restored backup or a copied-in old file is
+    as old as its ``iat`` says, whatever its mtime), and judged by
+    ``judge_lists``.  A list whose ``iat`` lies beyond the skew in the future
+    never gets here: it is refused at load (``trust.check_list_dates``).
+    """
+    rules = policy.lists
+
+    def age(dates: ListDates | None) -> int | None:
+        return None if dates is None else max(now - dates.issued_at, 0)
+
+    return (
+        _list_expired(trust, "trust list", rules, now, skew_s)
+        + _list_expired(revocations, "revocation list", rules, now, skew_s)
+        + judge_lists(age(trust), age(revocations), policy)
     )
 
 

@@ -21,7 +21,15 @@ before:
 
 Pure and deterministic: times are passed in (seconds, any monotonic base),
 memory is bounded by ``max_tracked`` and by forgetting what is older than
-the longest window.  Texts are kept only as SHA-256 digests.
+the longest window.
+
+"The same code" means the same signed content, not the same QR text: a code
+is keyed by its identity (``codec.code_identity``, SHA-256 over the protected
+header and the payload, what the signature covers).  Wrapping it in COSE tag
+18, recompressing it, adding unprotected headers or flipping its ECDSA ``s``
+to ``n - s`` gives another text but the same key, so a re-encoded screenshot
+meets the same SHARED_CODE and PASSBACK rules as an exact copy.  A text with
+no readable COSE_Sign1 (not a health code) is keyed by the SHA-256 of the text.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kiosk.core.codec import identity_of_text
 from kiosk.core.errors import Reason, ReasonCode, Severity
 
 
@@ -68,6 +77,12 @@ def text_digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
+def replay_key(text: str) -> bytes:
+    """What "have I seen this code" is keyed on: the code's identity, else the text's digest."""
+    identity = identity_of_text(text)
+    return b"C" + identity if identity is not None else b"T" + text_digest(text)
+
+
 class ReplayGuard:
     """Stateful rules over recent sightings; feed it every read, in time order."""
 
@@ -75,6 +90,13 @@ class ReplayGuard:
         self.rules = rules
         self._texts: OrderedDict[bytes, _TextSeen] = OrderedDict()
         self._holders: OrderedDict[str, float] = OrderedDict()
+        self._last_key: tuple[str, bytes] = ("", replay_key(""))
+
+    def _key(self, text: str) -> bytes:
+        """``replay_key`` with a one-entry memo: a phone on camera repeats one text."""
+        if self._last_key[0] != text:
+            self._last_key = (text, replay_key(text))
+        return self._last_key[1]
 
     def sighting(self, text: str, t: float) -> Outcome | None:
         """First stage, before judging: is this read a continuing presentation?
@@ -83,16 +105,17 @@ class ReplayGuard:
         when the text should be judged (then call ``decided``).
         """
         self._forget(t)
-        seen = self._texts.get(text_digest(text))
+        key = self._key(text)
+        seen = self._texts.get(key)
         if seen is not None and t - seen.last_t <= self.rules.presentation_gap_s:
             seen.last_t = max(seen.last_t, t)
-            self._texts.move_to_end(text_digest(text))
+            self._texts.move_to_end(key)
             return Outcome(Sighting.SAME_PRESENTATION)
         return None
 
     def decided(self, text: str, holder_key: str, t: float) -> Outcome:
         """Second stage, after judging: a new entry, a hold, or a flagged repeat."""
-        digest = text_digest(text)
+        digest = self._key(text)
         seen = self._texts.get(digest)
         reasons: list[Reason] = []
         if seen is not None and seen.decided and t - seen.first_t <= self.rules.shared_window_s:
@@ -100,7 +123,7 @@ class ReplayGuard:
                 Reason(
                     ReasonCode.SHARED_CODE,
                     Severity.REVIEW,
-                    "this exact code was already shown here: a screenshot shared by two people?",
+                    "this code was already shown here: a screenshot shared by two people?",
                 )
             )
         self._texts[digest] = _TextSeen(seen.first_t if seen else t, t, True)

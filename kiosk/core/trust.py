@@ -4,9 +4,11 @@ Both lists are COSE_Sign1 objects signed by the root key pinned in the
 kiosk's configuration.  A list is refused (``ListError``) when its
 signature does not verify against that root, when its structure is wrong,
 or when its version is lower than the one the kiosk already holds
-(rollback).  A list past its own ``exp`` is still returned: a kiosk offline
-for days keeps working from its last good lists, and the site policy
-decides how stale is too stale (``policy.judge_lists``).
+(rollback), or when its ``iat`` lies more than the skew in the future (a
+list "from the future" would look fresh for as long as it likes).  A list
+past its own ``exp`` is still returned: a kiosk offline for days keeps
+working from its last good lists, every decision then carries LIST_EXPIRED,
+and the site policy decides what that does (``policy.judge_list_dates``).
 
 The trust list is indexed by kid; a kid may map to several keys, and the
 verifier tries every one of them.
@@ -132,14 +134,24 @@ def _int(m: Mapping[str, Any], key: str, what: str) -> int:
     return value
 
 
+def check_issued_at(what: str, iat: int, now: int, skew_s: int) -> None:
+    """Refuse a signed object whose ``iat`` lies more than the skew in the future."""
+    if iat > now + skew_s:
+        raise ListError(
+            ReasonCode.LIST_FROM_FUTURE,
+            f"{what}: issued {iat - now} s in the future (iat {iat}); check the kiosk clock",
+        )
+
+
 def _header(
-    payload: Mapping[str, Any], what: str, held_version: int | None
+    payload: Mapping[str, Any], what: str, held_version: int | None, now: int, skew_s: int
 ) -> tuple[int, int, int]:
     ver = _int(payload, "ver", what)
     iat = _int(payload, "iat", what)
     exp = _int(payload, "exp", what)
     if exp <= iat:
         raise _structure(what, "'exp' must be later than 'iat'")
+    check_issued_at(what, iat, now, skew_s)
     if held_version is not None and ver < held_version:
         raise ListError(
             ReasonCode.LIST_ROLLBACK,
@@ -176,17 +188,20 @@ def _trusted_key(entry: Any, index: int) -> TrustedKey:
 
 
 def parse_trust_list(
-    data: bytes, root: RootKey, *, now: int, held_version: int | None = None
+    data: bytes,
+    root: RootKey,
+    *,
+    now: int,
+    held_version: int | None = None,
+    skew_s: int = limits.DEFAULT_SKEW_SECONDS,
 ) -> TrustList:
     """Verify and parse a signed trust list; raise ListError if it must be refused.
 
-    ``now`` is accepted for symmetry with the other judges; a list past its
-    ``exp`` is still returned (see the module docstring).
+    A list past its ``exp`` is still returned (see the module docstring).
     """
-    del now
     what = "trust list"
     payload = _verified_payload(data, root, what)
-    ver, iat, exp = _header(payload, what, held_version)
+    ver, iat, exp = _header(payload, what, held_version, now, skew_s)
     keys = payload.get("keys")
     if not isinstance(keys, list):
         raise _structure(what, "'keys' must be an array")
@@ -198,13 +213,17 @@ def parse_trust_list(
 
 
 def parse_revocation_list(
-    data: bytes, root: RootKey, *, now: int, held_version: int | None = None
+    data: bytes,
+    root: RootKey,
+    *,
+    now: int,
+    held_version: int | None = None,
+    skew_s: int = limits.DEFAULT_SKEW_SECONDS,
 ) -> RevocationList:
     """Verify and parse a signed revocation list; raise ListError if it must be refused."""
-    del now
     what = "revocation list"
     payload = _verified_payload(data, root, what)
-    ver, iat, exp = _header(payload, what, held_version)
+    ver, iat, exp = _header(payload, what, held_version, now, skew_s)
     revoked = payload.get("revoked")
     if not isinstance(revoked, list):
         raise _structure(what, "'revoked' must be an array")

@@ -22,6 +22,7 @@ from typing import Any
 
 from kiosk.core import cose
 from kiosk.core.clock import TimeFormatError, parse_instant
+from kiosk.core.limits import HOLDER_ID_LEN, MAX_TIME, MIN_TIME
 from kiosk.core.model import AreaVisit, NucleicAcidTest, RiskLevel, TravelRecord, Vaccination
 from server_stub.cli import StubUsageError
 from server_stub.issuer import Issuer, IssuerError, holder_id_for
@@ -31,9 +32,23 @@ from server_stub.qr_image import write_png
 def parse_time(value: str) -> int:
     """``--at``: ISO 8601 or epoch seconds, read as the kiosk reads ``--at``."""
     try:
-        return parse_instant(value)
-    except TimeFormatError as exc:
+        at = parse_instant(value)
+    except (TimeFormatError, OverflowError, ValueError) as exc:
         raise StubUsageError(f"--at: {exc}") from None
+    if not MIN_TIME <= at <= MAX_TIME:
+        raise StubUsageError(f"--at: {value} is outside {MIN_TIME} .. {MAX_TIME} (1970 to 9999)")
+    return at
+
+
+def parse_holder_id(value: str) -> bytes:
+    """``--holder-id``: 32 hex digits (16 bytes), else a usage error."""
+    try:
+        holder = bytes.fromhex(value)
+    except ValueError:
+        holder = b""
+    if len(holder) != HOLDER_ID_LEN:
+        raise StubUsageError(f"--holder-id: expected 32 hex digits, got {value!r}")
+    return holder
 
 
 def _vac(value: str) -> Vaccination:
@@ -87,6 +102,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_mint(args: argparse.Namespace) -> int:
     issuer = _open(args)
     now = parse_time(args.at) if args.at else int(time.time())
+    if args.validity < 1:
+        raise StubUsageError(f"--validity: expected 1 second or more, got {args.validity}")
     fields: dict[str, Any] = {
         "name": args.name,
         "colour": args.colour,
@@ -100,7 +117,7 @@ def cmd_mint(args: argparse.Namespace) -> int:
     if args.travel is not None:
         fields["travel"] = _travel(args.travel, now)
     if args.holder_id:
-        fields["holder_id"] = bytes.fromhex(args.holder_id)
+        fields["holder_id"] = parse_holder_id(args.holder_id)
     try:
         text = issuer.mint(alg=args.alg, **fields)
     except IssuerError as exc:
@@ -121,10 +138,7 @@ def cmd_lists(args: argparse.Namespace) -> int:
 def cmd_revoke(args: argparse.Namespace) -> int:
     issuer = _open(args)
     if args.holder_id:
-        try:
-            holder = bytes.fromhex(args.holder_id)
-        except ValueError:
-            raise StubUsageError("--holder-id: expected 32 hex digits") from None
+        holder = parse_holder_id(args.holder_id)
     elif args.name:
         holder = holder_id_for(args.name, issuer.region)
     else:

@@ -87,6 +87,7 @@ def test_sync_without_a_server_exits_1_in_one_line(tmp_path: Path) -> None:
     config_path = write_config(
         tmp_path / "kiosk", url="http://127.0.0.1:9", issuer_dir=issuer.directory, timeout_s=0.5
     )
+    assert kiosk_cli("keygen", "--config", str(config_path)).returncode == 0
     result = kiosk_cli("sync", "--config", str(config_path))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -36,6 +36,8 @@ def test_vectors_cover_every_rejection_of_the_spec() -> None:
         "CBOR_MALFORMED", "CBOR_TOO_DEEP", "CBOR_TRAILING_BYTES", "CBOR_DUPLICATE_KEY", "COSE_STRUCTURE",
         "CLAIMS_STRUCTURE", "TIME_OUT_OF_RANGE", "STRING_TOO_LONG", "UNKNOWN_KID", "ALG_MISMATCH",
         "BAD_SIGNATURE", "KEY_NOT_VALID", "EXPIRED", "NOT_YET_VALID", "REVOKED",
+        "SIGNATURE_NOT_LOW_S", "COSE_CRIT", "COSE_DUPLICATE_LABEL", "ALG_UNSUPPORTED",
+        "TRAVEL_IN_FUTURE",
     ]:  # fmt: skip
         assert code in reasons, code
 

@@ -6,14 +6,16 @@ import contextlib
 import zlib
 
 import cbor2
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.core import base45, cbor, codec
+from kiosk.core.display import clean_text
 from kiosk.core.errors import KioskError
 from kiosk.core.model import Verdict
 from kiosk.core.pipeline import scan
-from server_stub.issuer import Issuer, good_certificates
+from server_stub.issuer import Issuer, IssuerError, good_certificates
 from tests.conftest import NOW, context_for
 
 SETTINGS = settings(
@@ -105,8 +107,18 @@ def test_no_mutation_of_a_valid_code_is_allowed(issuer: Issuer, data: st.DataObj
 
 
 @SETTINGS
-@given(st.text(min_size=1, max_size=64))
+@given(st.text(min_size=1, max_size=64).filter(lambda n: clean_text(n) != ""))
 def test_any_signed_name_round_trips_exactly(issuer: Issuer, name: str) -> None:
     cred = issuer.credential(name=name, now=NOW, **good_certificates(NOW))
     _, decoded = codec.decode(issuer.sign(cred))
     assert decoded.code.name == name
+
+
+@SETTINGS
+@given(
+    st.text(st.sampled_from(" \t\u200b\u200d\u202e\u2066\u3164\x00\x85"), min_size=1, max_size=64)
+)
+def test_a_name_empty_once_cleaned_is_never_minted(issuer: Issuer, name: str) -> None:
+    cred = issuer.credential(name=name, now=NOW, **good_certificates(NOW))
+    with pytest.raises(IssuerError, match="spec forbids"):
+        issuer.sign(cred)

@@ -165,7 +165,8 @@ def healthy(draw: st.DrawFn, credential: Credential, policy: Policy, now: int) -
     kept = tuple(
         v
         for v in (credential.code.travel.visits if credential.code.travel else ())
-        if v.level.rank <= trv.max_level.rank or (today - v.last_visit).days > trv.lookback_days
+        if (v.level.rank <= trv.max_level.rank or (today - v.last_visit).days > trv.lookback_days)
+        and v.last_visit <= today
     )
     record = TravelRecord(
         made_at=now - draw(st.integers(0, trv.max_record_age_hours * 3600)), visits=kept
