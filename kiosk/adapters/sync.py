@@ -16,6 +16,13 @@ policy must parse.  Anything refused leaves the old file in place.  Accepted
 files are written atomically and handed to ``on_lists`` so the kiosk judges
 with them from the next scan, without a restart.
 
+Bounds.  Every request goes through ``http_fetch.BoundedFetcher``: no
+redirect is followed, each answer is read with a cap for its kind (lists
+``MAX_LIST_BYTES``, policy ``MAX_POLICY_BYTES``, ack ``MAX_ACK_BYTES``)
+counted after decompression, and the whole request has one deadline
+(``server.deadline_s``).  A failing request is reported to ``on_failure``
+at once, so the status bar shows a stalled or refused round as it happens.
+
 Time.  Every answer's ``Date`` header measures the kiosk clock against the
 server's; a skew beyond ``sync.clock_warn_s``, or a clock earlier than the
 newest logged entry, is reported.  Failures back off exponentially with full jitter
@@ -43,6 +50,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.adapters.config import ConfigError, KioskConfig
+from kiosk.adapters.http_fetch import Answer, BoundedFetcher, FetchError
 from kiosk.adapters.list_files import (
     fetched_policy_path,
     load_fetched_policy,
@@ -56,6 +64,7 @@ from kiosk.adapters.store import EntryStore
 from kiosk.core.backoff import backoff_delay
 from kiosk.core.clock import clock_reasons
 from kiosk.core.errors import ListError, ReasonCode
+from kiosk.core.limits import MAX_LIST_BYTES
 from kiosk.core.policy import Policy
 from kiosk.core.trust import (
     RevocationList,
@@ -69,6 +78,15 @@ log = logging.getLogger("kiosk.sync")
 
 MAX_WAIT_IN_ROUND_S = 10.0
 """Longest pause between retries inside one round; a longer one ends the round."""
+
+MAX_POLICY_BYTES = 256 * 1024
+"""Largest signed site policy read from the server (after decompression)."""
+
+MAX_ACK_BYTES = 2 * 1024 * 1024
+"""Largest batch acknowledgement read (10,000 entry ids fit with room to spare)."""
+
+MAX_SMALL_BYTES = 64 * 1024
+"""Largest answer to a probe or a refusal that is only read for its message."""
 
 OnLists = Callable[[TrustList | None, RevocationList | None, Policy | None], None]
 
@@ -226,31 +244,12 @@ class _Batch:
     ids: tuple[str, ...]
 
 
-def _describe(exc: requests.RequestException, url: str, timeout: float) -> str:
-    if isinstance(exc, requests.Timeout):
-        return f"{url}: no answer within {timeout:g} s"
-    if isinstance(
-        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return f"{url}: connection dropped in the middle of the answer"
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        if "Connection refused" in text:
-            return f"{url}: connection refused (is the server running?)"
-        if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text:
-            return f"{url}: connection closed by the server without an answer"
-        if "IncompleteRead" in text or "Connection broken" in text:
-            return f"{url}: connection dropped in the middle of the answer"
-        return f"{url}: cannot connect ({type(exc).__name__})"
-    return f"{url}: request failed ({type(exc).__name__})"
-
-
-def _server_message(response: requests.Response) -> tuple[str, str]:
+def _server_message(response: Answer) -> tuple[str, str]:
     try:
-        data = response.json()
+        data = json.loads(response.body)
         return str(data.get("error", "")), str(data.get("message", ""))[:300]
     except (ValueError, AttributeError):
-        return "", response.text[:200].replace("\n", " ")
+        return "", response.body[:200].decode("utf-8", "replace").replace("\n", " ")
 
 
 class SyncClient:
@@ -281,8 +280,17 @@ class SyncClient:
         self._rand = rand
         self._base = config.server.url.rstrip("/")
         self._timeout = config.server.timeout_s
-        self._session = session or requests.Session()
-        self._session.headers["User-Agent"] = "checkpoint-kiosk"
+        self._fetcher = BoundedFetcher(
+            read_timeout_s=config.server.timeout_s,
+            deadline_s=config.server.deadline_s,
+            verify=str(config.server.ca_file) if config.server.ca_file else True,
+            clock=clock,
+            session=session,
+        )
+        self.on_failure: Callable[[str], None] | None = None
+        """Told each failed request as it happens (the loop shows it before the round ends)."""
+        self.stalled = False
+        """The last request hit its deadline or its size cap (a stalled or hostile answer)."""
         self._pending: _Batch | None = None
         self._batch_limit = config.sync.batch_size
         self.failures = 0
@@ -309,28 +317,47 @@ class SyncClient:
                 self.policy = None  # judging reports the bad file; sync just holds none
 
     def close(self) -> None:
-        self._session.close()
+        self._fetcher.close()
+
+    def _note(self, message: str) -> None:
+        if self.on_failure is not None:
+            try:
+                self.on_failure(message)
+            except Exception:  # a bug in the callback must not stop syncing
+                log.exception("on_failure callback failed")
 
     # --- HTTP ----------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, path: str, *, cap: int, **kwargs: Any) -> Answer:
+        """One bounded request (size cap after decompression, total deadline, no redirect)."""
         url = self._base + path
         self.requests += 1
-        sent = self._clock()
         try:
-            response = self._session.request(method, url, timeout=self._timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise _Unreachable(_describe(exc, url, self._timeout)) from None
-        received = self._clock()
-        server = parse_http_date(response.headers.get("Date"))
+            response = self._fetcher.fetch(method, url, cap=cap, **kwargs)
+        except FetchError as exc:
+            self.stalled = exc.kind in ("deadline", "too-large")
+            self._note(exc.message)
+            raise _Unreachable(exc.message) from None
+        self.stalled = False
+        server = parse_http_date(response.header("Date"))
         if server is not None:
             # Date has whole seconds: the server's time lay somewhere in [Date, Date + 1).
-            self.skew_s = (sent + received) / 2 - (server + 0.5)
-        if response.status_code == 429 or response.status_code >= 500:
+            # Unsigned: it only raises a note, it never confirms the clock.
+            self.skew_s = (response.sent_at + response.received_at) / 2 - (server + 0.5)
+        if 300 <= response.status < 400 and response.status != 304:
+            where = response.header("Location") or "nowhere"
+            message = (
+                f"{url}: server answered {response.status} (a redirect to {where[:120]});"
+                " redirects are never followed"
+            )
+            self._note(message)
+            raise _Unreachable(message)
+        if response.status == 429 or response.status >= 500:
             _, message = _server_message(response)
-            retry = parse_retry_after(response.headers.get("Retry-After"), received)
-            what = "busy (429)" if response.status_code == 429 else f"error {response.status_code}"
+            retry = parse_retry_after(response.header("Retry-After"), response.received_at)
+            what = "busy (429)" if response.status == 429 else f"error {response.status}"
             detail = f": {message}" if message else ""
+            self._note(f"{url}: server {what}{detail}")
             raise _Unreachable(f"{url}: server {what}{detail}", retry)
         return response
 
@@ -375,13 +402,15 @@ class SyncClient:
             "Idempotency-Key": batch.batch_id,
         }
         try:
-            response = self._request("POST", "/v1/batches", data=batch.body, headers=headers)
+            response = self._request(
+                "POST", "/v1/batches", cap=MAX_ACK_BYTES, data=batch.body, headers=headers
+            )
         except _Unreachable as exc:
             return self._failed(exc.message, retry_after=exc.retry_after, reached=False)
-        if response.status_code == 200:
+        if response.status == 200:
             return self._acked(batch, response)
         error, message = _server_message(response)
-        status = response.status_code
+        status = response.status
         if status in (400, 409) and error in ("REPLAY", "BATCH_CONFLICT"):
             # Too old to be taken as sent (or the id clashed): the same entries in a new batch.
             self._pending = None
@@ -397,9 +426,9 @@ class SyncClient:
             return self._failed(f"server refused kiosk {self.config.kiosk_id}: {message}{hint}")
         return self._failed(f"server refused the batch ({status} {error}): {message}")
 
-    def _acked(self, batch: _Batch, response: requests.Response) -> PushReport:
+    def _acked(self, batch: _Batch, response: Answer) -> PushReport:
         try:
-            ack = response.json()
+            ack = json.loads(response.body)
             accepted = ack["accepted"]
             if ack["batch_id"] != batch.batch_id or not isinstance(accepted, list):
                 raise ValueError
@@ -465,18 +494,16 @@ class SyncClient:
         )
         headers = {"If-None-Match": f'"{held.version}"'} if held is not None else {}
         try:
-            response = self._request("GET", path, headers=headers)
+            response = self._request("GET", path, cap=MAX_LIST_BYTES, headers=headers)
         except _Unreachable as exc:
             return ListOutcome(name, "failed", None if held is None else held.version, exc.message)
         held_version = None if held is None else held.version
-        if response.status_code == 304:
+        if response.status == 304:
             return ListOutcome(name, "unchanged", held_version)
-        if response.status_code != 200:
+        if response.status != 200:
             _, message = _server_message(response)
-            return ListOutcome(
-                name, "failed", held_version, f"server {response.status_code}: {message}"
-            )
-        data = response.content
+            return ListOutcome(name, "failed", held_version, f"server {response.status}: {message}")
+        data = response.body
         try:
             if name == "trust list":
                 new: TrustList | RevocationList = parse_trust_list(
@@ -505,18 +532,18 @@ class SyncClient:
         name = "site policy"
         headers = {"If-None-Match": self._policy_etag} if self._policy_etag else {}
         try:
-            response = self._request("GET", "/v1/policy", headers=headers)
+            response = self._request("GET", "/v1/policy", cap=MAX_POLICY_BYTES, headers=headers)
         except _Unreachable as exc:
             return ListOutcome(name, "failed", message=exc.message)
-        if response.status_code == 304:
+        if response.status == 304:
             return ListOutcome(name, "unchanged")
-        if response.status_code == 404:
+        if response.status == 404:
             return ListOutcome(name, "unchanged", message="the server has no site policy")
-        if response.status_code != 200:
+        if response.status != 200:
             _, message = _server_message(response)
-            return ListOutcome(name, "failed", message=f"server {response.status_code}: {message}")
-        data = response.content
-        etag = response.headers.get("ETag")
+            return ListOutcome(name, "failed", message=f"server {response.status}: {message}")
+        data = response.body
+        etag = response.header("ETag")
         if data == self._policy_bytes:
             self._policy_etag = etag
             return ListOutcome(name, "unchanged")
@@ -569,13 +596,13 @@ class SyncClient:
     def _probe(self) -> tuple[bool, str]:
         """Nothing to send: ask ``/healthz`` so the status and the clock stay current."""
         try:
-            response = self._request("GET", "/healthz")
+            response = self._request("GET", "/healthz", cap=MAX_SMALL_BYTES)
         except _Unreachable as exc:
             self.failures += 1
             return False, exc.message
-        if response.status_code != 200:
+        if response.status != 200:
             self.failures += 1
-            return False, f"{self._base}/healthz: server answered {response.status_code}"
+            return False, f"{self._base}/healthz: server answered {response.status}"
         return True, ""
 
     def clock_report(self) -> ClockReport:
@@ -631,6 +658,12 @@ class SyncLoop:
         )
         self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
         self.rounds = 0
+        client.on_failure = self._failing
+
+    def _failing(self, message: str) -> None:
+        """A request failed mid-round: show it now, not when the round ends."""
+        with self._lock:
+            self._status = replace(self._status, online=False, last_error=message)
 
     def start(self) -> SyncLoop:
         self._thread.start()

@@ -53,6 +53,7 @@ def write_config(
     issuer_dir: Path,
     kiosk_id: str = "gate-01",
     timeout_s: float = 2.0,
+    server: dict[str, Any] | None = None,
     **sync: Any,
 ) -> Path:
     """A kiosk config file in ``directory`` pinning the issuer's root key."""
@@ -74,6 +75,7 @@ def write_config(
         "[server]",
         f'url = "{url}"',
         f"timeout_s = {timeout_s}",
+        *(f"{k} = {json.dumps(v)}" for k, v in (server or {}).items()),
         "[sync]",
         *(f"{k} = {json.dumps(v)}" for k, v in sync_values.items()),
     ]
