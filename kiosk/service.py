@@ -376,7 +376,8 @@ class KioskService:
         skew = None
         if self._sync is not None:
             s = self._sync.status()
-            sync = SyncStatus(True, s.online, s.last_success_ms, self.store.backlog(), s.last_error)
+            shown = "; ".join(x for x in (s.last_error, getattr(s, "notes", "")) if x)
+            sync = SyncStatus(True, s.online, s.last_success_ms, self.store.backlog(), shown)
             warning, skew = s.clock_warning, s.clock_skew_s
         else:
             sync = SyncStatus(False, False, None, self.store.backlog(), "sync is off")

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from kiosk.adapters.list_files import write_atomic
-from kiosk.core import cbor, codec, cose, trust
+from kiosk.core import cbor, codec, cose, server_signed, trust
 from kiosk.core.model import (
     AreaVisit,
     Colour,
@@ -284,6 +284,10 @@ class Issuer:
     def sign_policy(self, text: str, *, version: int, now: int) -> bytes:
         """A site policy (TOML text) signed by the root, as the kiosks fetch it."""
         return self._sign_list(trust.signed_policy_payload(version, now, text))
+
+    def certify_ack_key(self, spki: bytes, *, now: int, valid_s: int = 365 * 86400) -> bytes:
+        """The server's ack key (Ed25519 SPKI DER) certified by the root, as kiosks fetch it."""
+        return self._sign_list(server_signed.ack_key_payload(spki, now, now + valid_s))
 
     def republish(self, *, now: int) -> None:
         """Sign both lists again with fresh times (new versions)."""

@@ -5,7 +5,8 @@ runs it with uvicorn on a free loopback port inside the current process
 (tests and benchmarks); ``server-stub serve`` runs it as its own process.
 
     POST /v1/kiosks         register a kiosk's Ed25519 public key (loopback only)
-    POST /v1/batches        a signed batch of log entries -> an ack
+    POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
+    GET  /v1/ack-key        the ack key's certificate, signed by the root (COSE_Sign1)
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
     GET  /v1/policy         the site policy TOML, signed by the root key (COSE_Sign1)
@@ -53,6 +54,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk.core import cbor, cose
 from kiosk.core.entry import Entry, canonical_json, entry_from_wire
 from kiosk.core.errors import KioskError
+from kiosk.core.server_signed import Head, ack_fields
+from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.storage import ConflictError, ServerStore
@@ -86,6 +89,8 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     replay_window_s: float = REPLAY_WINDOW_S
     max_entries: int = MAX_ENTRIES_PER_BATCH
+    ack_key_path: Path | None = None
+    """The server's Ed25519 ack key (PEM); None: ``server-ack-key.pem`` beside the database."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
 
@@ -161,7 +166,20 @@ class BatchHandler:
         return key
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-        """The ack for a batch; raises Rejected with the status to answer."""
+        """The ack fields for a batch (to be signed); raises Rejected with the status to answer."""
+        response, kiosk_id, digest = self._handle(body, headers)
+        return ack_fields(
+            kiosk_id=kiosk_id,
+            batch_id=response["batch_id"],
+            body_sha256=digest,
+            accepted=response["accepted"],
+            stored=response["stored"],
+            duplicates=response["duplicates"],
+            server_time_ms=int(self.settings.clock() * 1000),
+            head=Head(**response["head"]) if response.get("head") else None,
+        )
+
+    def _handle(self, body: bytes, headers: Mapping[str, str]) -> tuple[dict[str, Any], str, str]:
         kiosk_id = headers.get("x-kiosk-id", "")
         if not kiosk_id:
             raise Rejected(401, "NO_KIOSK_ID", "the X-Kiosk-Id header is missing")
@@ -186,7 +204,8 @@ class BatchHandler:
         digest = hashlib.sha256(body).hexdigest()
         seen = self.store.find_batch(batch_id)
         if seen is not None:
-            return self._again(seen.kiosk_id, seen.body_sha256, seen.response, kiosk_id, digest)
+            again = self._again(seen.kiosk_id, seen.body_sha256, seen.response, kiosk_id, digest)
+            return again, kiosk_id, digest
 
         now_ms = int(self.settings.clock() * 1000)
         window_ms = int(self.settings.replay_window_s * 1000)
@@ -198,6 +217,7 @@ class BatchHandler:
                 f"outside the +-{self.settings.replay_window_s:.0f} s window",
             )
         entries, bodies = self._entries(batch["entries"], kiosk_id)
+        last = max(entries, key=lambda e: e.seq, default=None)
         try:
             stored, new = self.store.store_batch(
                 kiosk_id=kiosk_id,
@@ -206,14 +226,16 @@ class BatchHandler:
                 entries=entries,
                 bodies=bodies,
                 now_ms=now_ms,
+                head=None if last is None else (last.seq, last.hash),
             )
         except ConflictError as exc:
             raise Rejected(409, "ENTRY_CONFLICT", str(exc)) from None
         if not new:
-            return self._again(
+            again = self._again(
                 stored.kiosk_id, stored.body_sha256, stored.response, kiosk_id, digest
             )
-        return stored.response
+            return again, kiosk_id, digest
+        return stored.response, kiosk_id, digest
 
     @staticmethod
     def _again(
@@ -412,13 +434,27 @@ def _loopback_only(request: Request) -> None:
         raise Rejected(403, "LOOPBACK_ONLY", "admin endpoints answer on 127.0.0.1 only")
 
 
+def ack_key_path(settings: ServerSettings) -> Path:
+    return settings.ack_key_path or settings.db_path.with_name("server-ack-key.pem")
+
+
+def make_signer(settings: ServerSettings) -> AckSigner:
+    """The ack key (made on first start) and its certificate from the issuer's root."""
+    key = load_or_create_ack_key(ack_key_path(settings))
+    issuer = Issuer.open(settings.issuer_dir)
+    certificate = issuer.certify_ack_key(public_spki(key), now=int(settings.clock()) - 60)
+    return AckSigner(key, certificate)
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The server application; opens (or creates) the database at ``settings.db_path``."""
     store = ServerStore(settings.db_path)
     handler = BatchHandler(store, settings)
+    signer = make_signer(settings)
     injector = FaultInjector(settings.faults, seed=settings.fault_seed)
     app = FastAPI(title="Checkpoint central server stub", docs_url=None, redoc_url=None)
     app.state.store = store
+    app.state.signer = signer
     app.state.injector = injector
     app.state.settings = settings
 
@@ -457,8 +493,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def post_batch(request: Request) -> JSONResponse:
         body = await _read_body(request, settings.max_body_bytes)
         headers = {k.lower(): v for k, v in request.headers.items()}
-        ack = await run_in_threadpool(handler.handle, body, headers)
-        return JSONResponse(ack)
+        fields = await run_in_threadpool(handler.handle, body, headers)
+        ack, signature = signer.sign(fields)
+        return Response(ack, media_type="application/json", headers={"X-Ack-Signature": signature})
+
+    @app.get("/v1/ack-key")
+    def ack_key() -> Response:
+        """The ack key's certificate, signed by the root the kiosks pin."""
+        return Response(signer.certificate, media_type="application/cose")
 
     def _list(kind: str, request: Request) -> Response:
         try:

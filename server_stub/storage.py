@@ -174,6 +174,7 @@ class ServerStore:
         entries: Sequence[Entry],
         bodies: Sequence[str],
         now_ms: int,
+        head: tuple[int, str] | None = None,
     ) -> tuple[StoredBatch, bool]:
         """Store a batch and its new entries in one transaction.
 
@@ -214,6 +215,7 @@ class ServerStore:
                     "stored": stored,
                     "duplicates": len(entries) - stored,
                     "server_time_ms": now_ms,
+                    "head": None if head is None else {"seq": head[0], "hash": head[1]},
                 }
                 self._db.execute(
                     "INSERT INTO batches (batch_id, kiosk_id, body_sha256, response, received_ms)"

@@ -31,6 +31,8 @@ class ServerConfig:
     """Allow plain http:// to a host other than loopback (shown in the status bar)."""
     ca_file: Path | None = None
     """PEM CA bundle pinned for https://; None uses the system store."""
+    ack_key: Path | None = None
+    """The server's ack public key (PEM) pinned here; None: the root-signed /v1/ack-key."""
 
     @property
     def plain_http(self) -> bool:
@@ -242,12 +244,14 @@ def load_config(path: str | Path) -> KioskConfig:
 
     s = r.sub("server")
     ca_text = s.string("ca_file", "")
+    ack_text = s.string("ack_key", "")
     server = ServerConfig(
         url=s.string("url", ""),
         timeout_s=s.number("timeout_s", 5.0, low=0.1, high=120),
         deadline_s=s.number("deadline_s", 30.0, low=0.1, high=600),
         insecure_http=s.boolean("insecure_http", False),
         ca_file=s.path_value("ca_file") if ca_text else None,
+        ack_key=s.path_value("ack_key") if ack_text else None,
     )
     if server.url and not server.url.startswith(("http://", "https://")):
         raise s._fail("url", "an http:// or https:// URL", server.url)

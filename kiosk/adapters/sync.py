@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import hashlib
 import json
 import logging
 import math
@@ -48,6 +49,7 @@ from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from kiosk.adapters.config import ConfigError, KioskConfig
 from kiosk.adapters.http_fetch import Answer, BoundedFetcher, FetchError
@@ -66,6 +68,14 @@ from kiosk.core.clock import clock_reasons
 from kiosk.core.errors import ListError, ReasonCode
 from kiosk.core.limits import MAX_LIST_BYTES
 from kiosk.core.policy import Policy
+from kiosk.core.server_signed import (
+    AckError,
+    AckKey,
+    Head,
+    check_ack,
+    parse_ack_key_cert,
+    pinned_ack_key,
+)
 from kiosk.core.trust import (
     RevocationList,
     RootKey,
@@ -84,6 +94,12 @@ MAX_POLICY_BYTES = 256 * 1024
 
 MAX_ACK_BYTES = 2 * 1024 * 1024
 """Largest batch acknowledgement read (10,000 entry ids fit with room to spare)."""
+
+MAX_ACK_KEY_BYTES = 4096
+"""Largest ack key certificate read."""
+
+ACK_KEY_FILE = "server-ack-key.cose"
+"""The last good ack key certificate, in the data directory."""
 
 MAX_SMALL_BYTES = 64 * 1024
 """Largest answer to a probe or a refusal that is only read for its message."""
@@ -222,6 +238,8 @@ class SyncStatus:
     clock_warning: str = ""
     trust_version: int | None = None
     revocation_version: int | None = None
+    notes: str = ""
+    """Standing warnings that are not failures: an unencrypted link, parked batches."""
 
 
 # --- the client -------------------------------------------------------------------
@@ -296,6 +314,12 @@ class SyncClient:
         self.failures = 0
         self.requests = 0
         self.skew_s: float | None = None
+        self.confirmed_skew_s: float | None = None
+        """Kiosk minus server time from the last signed ack (what the clock judge trusts)."""
+        self.confirmed_at: float | None = None
+        self.acked_head: Head | None = None
+        self._ack_key_file = config.data_dir / ACK_KEY_FILE
+        self.ack_key: AckKey | None = self._load_ack_key()
         self._lists_fetched_at: float | None = None
         now = int(clock())
         self.trust: TrustList | None = load_trust_list(config.trust_list, root_key, now=now).value
@@ -394,6 +418,10 @@ class SyncClient:
         if batch is None:
             self.failures = 0
             return PushReport(backlog=0)
+        missing = self._ensure_ack_key()
+        if missing:
+            self._pending = batch
+            return self._failed(missing, reached=False)
         self._pending = batch
         headers = {
             "Content-Type": "application/json",
@@ -428,27 +456,88 @@ class SyncClient:
 
     def _acked(self, batch: _Batch, response: Answer) -> PushReport:
         try:
-            ack = json.loads(response.body)
-            accepted = ack["accepted"]
-            if ack["batch_id"] != batch.batch_id or not isinstance(accepted, list):
-                raise ValueError
-            stored = int(ack.get("stored", 0))
-            duplicates = int(ack.get("duplicates", 0))
-        except (ValueError, KeyError, TypeError):
-            return self._failed("the server's ack is unreadable; will send the batch again")
-        ids = set(batch.ids)
-        acked = [i for i in accepted if isinstance(i, str) and i in ids]
-        self.store.mark_sent(acked, batch_id=batch.batch_id, acked_at_ms=int(self._clock() * 1000))
+            ack = check_ack(
+                response.body,
+                response.header("X-Ack-Signature"),
+                self.ack_key,
+                kiosk_id=self.config.kiosk_id,
+                batch_id=batch.batch_id,
+                body_sha256=hashlib.sha256(batch.body).hexdigest(),
+                sent_ids=batch.ids,
+            )
+        except AckError as exc:
+            if self.config.server.ack_key is None:
+                self.ack_key = None  # fetch the certified key again: it may have been rotated
+            message = f"{self._base}/v1/batches: {exc.message}; nothing marked sent"
+            self._note(message)
+            return self._failed(message, reached=False)
+        self.confirm_clock(ack.server_time_ms, response.sent_at, response.received_at)
+        self.store.mark_sent(
+            list(ack.accepted), batch_id=batch.batch_id, acked_at_ms=int(self._clock() * 1000)
+        )
+        if ack.head is not None:
+            self.acked_head = ack.head
         self._pending = None
         self.failures = 0
         self._batch_limit = self.config.sync.batch_size
         return PushReport(
-            pushed=len(acked),
-            stored=stored,
-            duplicates=duplicates,
+            pushed=len(ack.accepted),
+            stored=ack.stored,
+            duplicates=ack.duplicates,
             batches=1,
             backlog=self.store.backlog(),
         )
+
+    def confirm_clock(self, server_time_ms: int, sent: float, received: float) -> None:
+        """A time the server signed: the skew it gives is confirmed, not just noted."""
+        self.confirmed_skew_s = (sent + received) / 2 - server_time_ms / 1000
+        self.confirmed_at = received
+        self.skew_s = self.confirmed_skew_s
+
+    # --- the ack key -------------------------------------------------------------
+
+    def _load_ack_key(self) -> AckKey | None:
+        pinned = self.config.server.ack_key
+        if pinned is not None:
+            try:
+                return pinned_ack_key(load_pem_public_key(pinned.read_bytes()))
+            except (OSError, ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"{self.config.path}: key 'server.ack_key': expected an Ed25519 public key"
+                    f" PEM file, got {pinned} ({exc})"
+                ) from None
+        try:
+            data = self._ack_key_file.read_bytes()
+        except OSError:
+            return None
+        try:
+            return parse_ack_key_cert(data, self.root_key, now=int(self._clock()))
+        except ListError as exc:
+            log.warning("%s: %s", self._ack_key_file, exc.message)
+            return None
+
+    def _ensure_ack_key(self) -> str:
+        """Hold a verified ack key (fetch the root-signed certificate); an error or ""."""
+        if self.ack_key is not None:
+            return ""
+        try:
+            response = self._request("GET", "/v1/ack-key", cap=MAX_ACK_KEY_BYTES)
+        except _Unreachable as exc:
+            return exc.message
+        if response.status != 200:
+            return f"{self._base}/v1/ack-key: server answered {response.status}"
+        try:
+            key = parse_ack_key_cert(response.body, self.root_key, now=int(self._clock()))
+        except ListError as exc:
+            message = f"{self._base}/v1/ack-key: {exc.message}; nothing can be marked sent"
+            self._note(message)
+            return message
+        try:
+            write_atomic(self._ack_key_file, response.body)
+        except OSError as exc:
+            log.warning("%s: cannot write: %s", self._ack_key_file, exc.strerror)
+        self.ack_key = key
+        return ""
 
     def _failed(
         self, message: str, *, retry_after: float | None = None, reached: bool = True
@@ -605,6 +694,13 @@ class SyncClient:
             return False, f"{self._base}/healthz: server answered {response.status}"
         return True, ""
 
+    def notes(self) -> str:
+        """Standing warnings for the status bar (not failures)."""
+        notes = []
+        if self.config.server.plain_http:
+            notes.append("plain http:// to the server: entries cross the network unencrypted")
+        return "; ".join(notes)
+
     def clock_report(self) -> ClockReport:
         now_ms = int(self._clock() * 1000)
         reasons = clock_reasons(
@@ -717,5 +813,6 @@ class SyncLoop:
                 clock_warning=report.clock.warning,
                 trust_version=client.trust.version if client.trust else None,
                 revocation_version=client.revocations.version if client.revocations else None,
+                notes=client.notes(),
             )
         return report.next_delay_s

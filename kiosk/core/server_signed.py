@@ -1,0 +1,220 @@
+"""What the central server signs for a kiosk: its ack key certificate and each batch ack.
+
+An ack marks entries sent, and sent entries are purged after retention, so
+an ack believed from anyone loses entries (a 307 sent a batch elsewhere and
+that host's ack marked 10/10 sent; the central server had 0).  The server
+therefore signs every ack with an Ed25519 *ack key*, and the kiosk learns
+that key in one of two ways:
+
+- **published**: ``GET /v1/ack-key`` serves a COSE_Sign1 by the root key the
+  kiosk already pins, payload ``{typ: "server-ack-key", spki, iat, exp}``
+  (``typ`` keeps it from ever being read as a list or a policy, which have
+  none); the kiosk keeps the last good one on disk;
+- **pinned**: ``server.ack_key`` in the kiosk config names the PEM file.
+
+An ack is the exact bytes of a JSON object (``ack_fields``) and the
+``X-Ack-Signature`` header, base64 of the Ed25519 signature over those bytes.
+``check_ack`` accepts it only when the signature verifies and the ack names
+this kiosk, this batch id, the SHA-256 of the exact batch body sent, and
+exactly the entry ids sent (no more, no fewer).  Its ``server_time_ms`` is
+then a time the server vouches for (``kiosk.core.clock``).
+
+Pure: no I/O, no clock reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from kiosk.core import cbor, cose
+from kiosk.core.errors import DecodeError, ListError, ReasonCode
+from kiosk.core.trust import RootKey
+
+ACK_KEY_TYPE = "server-ack-key"
+ACK_VERSION = 1
+MAX_ACK_KEY_CERT_BYTES = 4096
+
+
+class AckError(Exception):
+    """An ack that must not mark anything sent; the message says why in one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AckKey:
+    """The server's ack key, as certified by the root (or pinned)."""
+
+    public_key: Ed25519PublicKey
+    issued_at: int
+    expires_at: int | None
+
+
+@dataclass(frozen=True)
+class Head:
+    """A point of a kiosk's chain: the seq and hash of an entry."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifiedAck:
+    """An ack that verified: what the server stored and when it says it did."""
+
+    batch_id: str
+    accepted: tuple[str, ...]
+    stored: int
+    duplicates: int
+    server_time_ms: int
+    head: Head | None
+
+
+# --- the ack key ---------------------------------------------------------------
+
+
+def ack_key_payload(spki: bytes, issued_at: int, expires_at: int) -> dict[str, Any]:
+    """The payload map of an ack key certificate, ready for the root to sign."""
+    return {"typ": ACK_KEY_TYPE, "spki": spki, "iat": issued_at, "exp": expires_at}
+
+
+def _ed25519(spki: bytes, what: str) -> Ed25519PublicKey:
+    try:
+        key = cose.load_public_key_der(spki)
+    except (ValueError, TypeError, DecodeError) as exc:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: spki is not a key ({exc})") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: the ack key must be Ed25519")
+    return key
+
+
+def parse_ack_key_cert(data: bytes, root: RootKey, *, now: int, skew_s: int = 300) -> AckKey:
+    """Verify an ack key certificate against the pinned root; ListError if refused."""
+    what = "server ack key"
+    if len(data) > MAX_ACK_KEY_CERT_BYTES:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: {len(data)} bytes, too large")
+    try:
+        sign1 = cose.parse_sign1(data)
+        alg = cose.header_alg(sign1.protected_map)
+        payload = cbor.loads(sign1.payload)
+    except DecodeError as exc:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: {exc.message}") from None
+    signed = cose.sig_structure(sign1.protected, sign1.payload)
+    if alg != root.alg or not cose.verify_signature(
+        root.public_key, root.alg, sign1.signature, signed
+    ):
+        raise ListError(
+            ReasonCode.LIST_SIGNATURE, f"{what}: signature does not verify against the pinned root"
+        )
+    if not isinstance(payload, dict) or payload.get("typ") != ACK_KEY_TYPE:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: not an ack key certificate")
+    spki, iat, exp = payload.get("spki"), payload.get("iat"), payload.get("exp")
+    if type(spki) is not bytes or type(iat) is not int or type(exp) is not int or exp <= iat:
+        raise ListError(
+            ReasonCode.LIST_STRUCTURE, f"{what}: expected spki (bytes), iat < exp (integers)"
+        )
+    if now > exp + skew_s:
+        raise ListError(ReasonCode.LIST_EXPIRED, f"{what}: expired at {exp}")
+    # No "issued in the future" check: a kiosk whose clock is behind must still sync,
+    # since the signed acks are how it learns the right time.
+    return AckKey(_ed25519(spki, what), iat, exp)
+
+
+def pinned_ack_key(key: object) -> AckKey:
+    """An ack key pinned in the config (already loaded from PEM)."""
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"the server ack key must be Ed25519, got {type(key).__name__}")
+    return AckKey(key, 0, None)
+
+
+# --- acks ------------------------------------------------------------------------
+
+
+def ack_fields(
+    *,
+    kiosk_id: str,
+    batch_id: str,
+    body_sha256: str,
+    accepted: Sequence[str],
+    stored: int,
+    duplicates: int,
+    server_time_ms: int,
+    head: Head | None,
+) -> dict[str, Any]:
+    """The JSON object of an ack (the server serialises it once and signs those bytes)."""
+    return {
+        "v": ACK_VERSION,
+        "kiosk_id": kiosk_id,
+        "batch_id": batch_id,
+        "body_sha256": body_sha256,
+        "accepted": list(accepted),
+        "stored": stored,
+        "duplicates": duplicates,
+        "server_time_ms": server_time_ms,
+        "head": None if head is None else {"seq": head.seq, "hash": head.hash},
+    }
+
+
+def ack_bytes(fields: Mapping[str, Any]) -> bytes:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def check_ack(
+    body: bytes,
+    signature_b64: str | None,
+    key: AckKey | None,
+    *,
+    kiosk_id: str,
+    batch_id: str,
+    body_sha256: str,
+    sent_ids: Sequence[str],
+) -> VerifiedAck:
+    """The ack, verified and matched to the batch sent; AckError otherwise."""
+    if key is None:
+        raise AckError("no server ack key is held yet (GET /v1/ack-key or server.ack_key)")
+    if not signature_b64:
+        raise AckError("the ack is not signed (no X-Ack-Signature)")
+    try:
+        signature = base64.b64decode(signature_b64, validate=True)
+        key.public_key.verify(signature, body)
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise AckError("the ack's signature does not verify with the server ack key") from None
+    try:
+        ack = json.loads(body)
+        if not isinstance(ack, dict) or ack.get("v") != ACK_VERSION:
+            raise ValueError
+        accepted = ack["accepted"]
+        if not isinstance(accepted, list) or not all(isinstance(i, str) for i in accepted):
+            raise ValueError
+        stored, duplicates, time_ms = ack["stored"], ack["duplicates"], ack["server_time_ms"]
+        if not all(type(n) is int for n in (stored, duplicates, time_ms)):
+            raise ValueError
+        raw_head = ack["head"]
+        head = None
+        if raw_head is not None:
+            if type(raw_head.get("seq")) is not int or not isinstance(raw_head.get("hash"), str):
+                raise ValueError
+            head = Head(raw_head["seq"], raw_head["hash"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise AckError("the signed ack does not have the ack fields") from None
+    if ack.get("kiosk_id") != kiosk_id:
+        raise AckError(f"the signed ack is for kiosk {ack.get('kiosk_id')!r}, not {kiosk_id}")
+    if ack.get("batch_id") != batch_id:
+        raise AckError("the signed ack names another batch")
+    if ack.get("body_sha256") != body_sha256:
+        raise AckError("the signed ack is for another body under this batch id")
+    if len(accepted) != len(sent_ids) or set(accepted) != set(sent_ids):
+        raise AckError(
+            f"the signed ack names {len(accepted)} entries, not exactly the {len(sent_ids)} sent"
+        )
+    return VerifiedAck(batch_id, tuple(accepted), stored, duplicates, time_ms, head)
