@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import itertools
 import json
@@ -36,6 +37,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,7 +336,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"] not in FAULT_PATHS:
             await self.app(scope, receive, send)
             return
-        fault = self.injector.pick()
+        fault = self.injector.pick(scope["path"])
         if fault is None:
             await self.app(scope, receive, send)
             return
@@ -345,6 +347,28 @@ class FaultMiddleware:
             headers = {"Retry-After": f"{fault.param:g}"} if status == 429 else {}
             response = _error(status, f"FAULT_{status}", "injected fault", **headers)
             await response(scope, receive, send)
+            return
+        if fault.kind == "redirect":
+            await self._drain(receive)
+            where = f"http://127.0.0.1:9{scope['path']}"
+            await Response(status_code=307, headers={"Location": where})(scope, receive, send)
+            return
+        if fault.kind == "bomb":
+            await self._drain(receive)
+            bomb = Response(_gzip_bomb(), headers={"Content-Encoding": "gzip"})
+            await bomb(scope, receive, send)
+            return
+        if fault.kind == "poison":
+            buffered = await self._buffer(receive)
+            if scope["path"] == "/v1/batches" and _holds_seq(buffered, int(fault.param)):
+                response = _error(422, "POISON", "injected: this batch is refused for good")
+                await response(scope, receive, send)
+                return
+
+            async def again() -> Message:
+                return buffered.pop(0) if buffered else await receive()
+
+            await self.app(scope, again, send)
             return
         if fault.kind == "delay":
             # Take the whole request first: the server has it even if the client gives up.
@@ -366,6 +390,13 @@ class FaultMiddleware:
         start = next(m for m in messages if m["type"] == "http.response.start")
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         await send(start)
+        if fault.kind == "drip":
+            for i in range(min(len(body), 20)):
+                await send(
+                    {"type": "http.response.body", "body": body[i : i + 1], "more_body": True}
+                )
+                await asyncio.sleep(fault.param)
+            return
         if fault.kind == "truncate" and body:
             await send(
                 {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
@@ -387,6 +418,25 @@ class FaultMiddleware:
             message = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):
                 return
+
+
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """64 MiB of zeros, gzip-compressed (~64 KB)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    return b"".join([*(z.compress(block) for _ in range(64)), z.flush()])
+
+
+def _holds_seq(messages: list[Message], seq: int) -> bool:
+    """Does the buffered batch hold an entry with this seq (0: any batch)?"""
+    if seq == 0:
+        return True
+    try:
+        batch = json.loads(b"".join(m.get("body", b"") for m in messages))
+        return any(e.get("seq") == seq for e in batch["entries"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 class _QuietFaults(logging.Filter):
@@ -490,7 +540,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         )
 
     @app.post("/v1/batches")
-    async def post_batch(request: Request) -> JSONResponse:
+    async def post_batch(request: Request) -> Response:
         body = await _read_body(request, settings.max_body_bytes)
         headers = {k.lower(): v for k, v in request.headers.items()}
         fields = await run_in_threadpool(handler.handle, body, headers)

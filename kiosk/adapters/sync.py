@@ -9,6 +9,12 @@ sent again, so a server that stored it the first time answers with the same
 ack and stores nothing twice; a kiosk restarted mid-batch builds a new batch
 that overlaps the old one, and the server drops the entry ids it holds.
 
+Poison.  A batch the server refuses for good (``PERMANENT_STATUSES``: a
+4xx other than auth, rate, size or a wrong URL) is *parked* in the log with
+the server's reason and the rest of the backlog goes on; nothing is
+deleted, ``EntryStore.unpark_all`` (``kiosk sync --retry-parked``) puts it
+back in line.
+
 Lists.  ``fetch_lists_once`` asks for the trust list, the revocation list
 and the site policy with ``If-None-Match``.  A new list must verify against
 the pinned root and must not be older than the one held (rollback); a new
@@ -86,6 +92,11 @@ from kiosk.core.trust import (
 
 log = logging.getLogger("kiosk.sync")
 
+PERMANENT_STATUSES = frozenset({400, 409, 410, 411, 415, 422})
+"""Refusals that sending the same batch again cannot change: the batch is parked.
+(401/403 are about the kiosk, 408/429 about load, 413 splits the batch, 404/405
+mean a wrong URL: those are retried.)"""
+
 MAX_WAIT_IN_ROUND_S = 10.0
 """Longest pause between retries inside one round; a longer one ends the round."""
 
@@ -153,6 +164,9 @@ class PushReport:
     error: str = ""
     retry_after_s: float | None = None
     reached: bool = True
+    parked: int = 0
+    """Entries set aside this time because the server refused their batch for good."""
+    parked_reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -168,6 +182,8 @@ class PushReport:
             error=other.error,
             retry_after_s=other.retry_after_s,
             reached=other.reached,
+            parked=self.parked + other.parked,
+            parked_reason=other.parked_reason or self.parked_reason,
         )
 
 
@@ -388,7 +404,7 @@ class SyncClient:
     # --- pushing ---------------------------------------------------------------
 
     def _build(self) -> _Batch | None:
-        entries = self.store.pending(self._batch_limit)
+        entries = self.store.sendable(self._batch_limit)
         if not entries:
             return None
         sent_at = self._clock() - (self.skew_s or 0.0)
@@ -417,7 +433,7 @@ class SyncClient:
         batch = self._pending or self._build()
         if batch is None:
             self.failures = 0
-            return PushReport(backlog=0)
+            return PushReport(backlog=self.store.backlog())
         missing = self._ensure_ack_key()
         if missing:
             self._pending = batch
@@ -450,9 +466,31 @@ class SyncClient:
                 f"batch too large; sending {self._batch_limit} entries at a time", retry_after=0.0
             )
         if status in (401, 403):
-            hint = " (register it: server-stub admin register-kiosk)" if status == 403 else ""
-            return self._failed(f"server refused kiosk {self.config.kiosk_id}: {message}{hint}")
+            if error == "KIOSK_REVOKED":
+                text = f"the server has revoked kiosk {self.config.kiosk_id}: {message}"
+            else:
+                hint = " (register it: server-stub admin register-kiosk)" if status == 403 else ""
+                text = f"server refused kiosk {self.config.kiosk_id}: {message}{hint}"
+            self._note(text)
+            return self._failed(text)
+        if status in PERMANENT_STATUSES:
+            return self._park(batch, f"{status} {error}: {message}".strip())
         return self._failed(f"server refused the batch ({status} {error}): {message}")
+
+    def _park(self, batch: _Batch, reason: str) -> PushReport:
+        """The server refused this batch for good: set it aside, keep the rest going."""
+        count = self.store.park(
+            batch.ids, batch_id=batch.batch_id, reason=reason, at_ms=int(self._clock() * 1000)
+        )
+        self._pending = None
+        self._note(f"{count} entries parked: {reason}")
+        log.warning("batch %s parked (%d entries): %s", batch.batch_id, count, reason)
+        return PushReport(
+            batches=0,
+            backlog=self.store.backlog(),
+            parked=count,
+            parked_reason=reason,
+        )
 
     def _acked(self, batch: _Batch, response: Answer) -> PushReport:
         try:
@@ -558,6 +596,8 @@ class SyncClient:
             total = total + report
             if report.ok:
                 attempts = 0
+                if report.parked:
+                    continue  # the rest of the backlog goes on
                 if report.batches == 0 or report.backlog == 0:
                     break
                 continue
@@ -699,6 +739,13 @@ class SyncClient:
         notes = []
         if self.config.server.plain_http:
             notes.append("plain http:// to the server: entries cross the network unencrypted")
+        parked = self.store.parked()
+        if parked:
+            count = sum(p.count for p in parked)
+            notes.append(
+                f"{count} entries parked (refused by the server: {parked[-1].reason});"
+                " kiosk sync --retry-parked after a fix"
+            )
         return "; ".join(notes)
 
     def clock_report(self) -> ClockReport:

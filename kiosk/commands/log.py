@@ -4,13 +4,16 @@
     kiosk log export --config kiosk.toml --format csv --since 2026-11-23T00:00:00+08:00 -o day.csv
     kiosk log export --config kiosk.toml --format jsonl
     kiosk log purge  --config kiosk.toml --days 28
+    kiosk log parked --config kiosk.toml
 
 ``verify`` walks the hash chain: exit 0 when intact, 1 when broken (the
 message names the seq).  ``export`` writes CSV (with a header; a cell that
 starts with ``= + - @``, tab or CR gets a leading apostrophe so a spreadsheet
 never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
 line, hashes checkable by anyone).  ``purge`` deletes only entries the server
-acknowledged that are older than the retention period.  Usage, configuration
+acknowledged that are older than the retention period.  ``parked`` lists the
+batches the server refused for good (kept; ``kiosk sync --retry-parked``
+sends them again); ``verify`` says how many entries are parked too.  Usage, configuration
 and file errors exit 2 with one line.
 """
 
@@ -59,6 +62,10 @@ def register(subparsers: Any) -> None:
     e.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
     e.set_defaults(func=run_export)
 
+    k = subs.add_parser("parked", help="list batches the server refused for good")
+    k.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    k.set_defaults(func=run_parked)
+
     g = subs.add_parser("purge", help="delete acknowledged entries older than N days")
     g.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
     g.add_argument(
@@ -95,8 +102,27 @@ def run_verify(args: argparse.Namespace) -> int:
         except StoreError as exc:
             print(f"kiosk log verify: {exc}", file=sys.stderr)
             return 2
+        parked = store.parked_count()
     print(report.message)
+    if parked:
+        print(f"{parked} entries parked (kiosk log parked)")
     return 0 if report.ok else 1
+
+
+def run_parked(args: argparse.Namespace) -> int:
+    with _open_store(load_config(args.config)) as store:
+        parked = store.parked()
+    if not parked:
+        print("no parked entries")
+        return 0
+    for p in parked:
+        at = dt.datetime.fromtimestamp(p.parked_at_ms / 1000, dt.UTC).isoformat(timespec="seconds")
+        print(
+            f"batch {p.batch_id}: seq {p.first_seq}-{p.last_seq} ({p.count} entries),"
+            f" parked {at}: {p.reason}"
+        )
+    print("send them again after the fix: kiosk sync --retry-parked")
+    return 0
 
 
 def safe_cell(value: str) -> str:
