@@ -4,19 +4,22 @@
 runs it with uvicorn on a free loopback port inside the current process
 (tests and benchmarks); ``server-stub serve`` runs it as its own process.
 
-    POST /v1/kiosks         register a kiosk's Ed25519 public key (loopback only)
+    POST /v1/kiosks         register a kiosk (admin credential) or re-key it (admin, or
+                            signed by its current key); a revoked kiosk is refused
     POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
     GET  /v1/ack-key        the ack key's certificate, signed by the root (COSE_Sign1)
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
     GET  /v1/policy         the site policy TOML, signed by the root key (COSE_Sign1)
-    GET  /v1/stats          entries per kiosk, recent entries (read-only)
+    GET  /v1/stats          entries per kiosk; recent entries only with the admin credential
     GET  /healthz           liveness
     GET/POST /v1/admin/faults   the injected faults (loopback only)
 
 A batch is checked in this order, and nothing is stored unless every check
-passes: size (413, before anything is parsed), kiosk known (403), signature
-over the exact body bytes (401), JSON and schema (422), batch id seen before
+passes: from the headers alone, before any body is read, kiosk known and not
+revoked (403) and its signature over ``batch_statement(kiosk id, the body's
+SHA-256 in X-Body-SHA256)`` (401); then size (413), the body's SHA-256
+against the signed one (401), JSON and schema (422), batch id seen before
 (same body: the same answer again; other body: 409), replay window on
 ``sent_at_ms`` (400), every entry read strictly and its hash recomputed, the
 batch's entries linked to each other (422).  Then the batch is stored in one
@@ -30,6 +33,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import hmac
 import itertools
 import json
 import logging
@@ -56,7 +60,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk.core import cbor, cose
 from kiosk.core.entry import Entry, canonical_json, entry_from_wire
 from kiosk.core.errors import KioskError
-from kiosk.core.server_signed import Head, ack_fields
+from kiosk.core.server_signed import (
+    Head,
+    ack_bytes,
+    ack_fields,
+    batch_statement,
+    rekey_statement,
+)
 from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.issuer import Issuer, IssuerError
@@ -91,6 +101,9 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     replay_window_s: float = REPLAY_WINDOW_S
     max_entries: int = MAX_ENTRIES_PER_BATCH
+    sign_acks: bool = True
+    """False only to measure what signing costs (bench/server_ingest.py); kiosks refuse
+    unsigned acks."""
     ack_key_path: Path | None = None
     """The server's Ed25519 ack key (PEM); None: ``server-ack-key.pem`` beside the database."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
@@ -155,9 +168,12 @@ class BatchHandler:
         self._keys_lock = threading.Lock()
 
     def _public_key(self, kiosk_id: str) -> ed25519.Ed25519PublicKey | None:
-        pem = self.store.kiosk_key(kiosk_id)
-        if pem is None:
+        record = self.store.kiosk_record(kiosk_id)
+        if record is None:
             return None
+        pem, revoked_ms = record
+        if revoked_ms is not None:
+            raise Rejected(403, "KIOSK_REVOKED", f"kiosk {kiosk_id!r} was revoked by the operator")
         with self._keys_lock:
             cached = self._keys.get(kiosk_id)
             if cached is not None and cached[0] == pem:
@@ -166,6 +182,34 @@ class BatchHandler:
         with self._keys_lock:
             self._keys[kiosk_id] = (pem, key)
         return key
+
+    def authenticate(self, headers: Mapping[str, str]) -> tuple[str, str]:
+        """Who sends, from the headers alone, before any of the body is read.
+
+        Returns (kiosk id, the body's declared SHA-256); raises Rejected: 401
+        without an id, a hash or a signature that verifies, 403 for a kiosk
+        that is unknown or revoked.
+        """
+        kiosk_id = headers.get("x-kiosk-id", "")
+        if not kiosk_id:
+            raise Rejected(401, "NO_KIOSK_ID", "the X-Kiosk-Id header is missing")
+        key = self._public_key(kiosk_id)
+        if key is None:
+            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        declared = headers.get("x-body-sha256", "").lower()
+        if len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Body-SHA256 must be 64 hex digits")
+        try:
+            signature = base64.b64decode(headers.get("x-signature", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Signature is not base64") from None
+        try:
+            key.verify(signature, batch_statement(kiosk_id, declared))
+        except InvalidSignature:
+            raise Rejected(
+                401, "BAD_SIGNATURE", f"signature does not verify with kiosk {kiosk_id}'s key"
+            ) from None
+        return kiosk_id, declared
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         """The ack fields for a batch (to be signed); raises Rejected with the status to answer."""
@@ -182,28 +226,15 @@ class BatchHandler:
         )
 
     def _handle(self, body: bytes, headers: Mapping[str, str]) -> tuple[dict[str, Any], str, str]:
-        kiosk_id = headers.get("x-kiosk-id", "")
-        if not kiosk_id:
-            raise Rejected(401, "NO_KIOSK_ID", "the X-Kiosk-Id header is missing")
-        key = self._public_key(kiosk_id)
-        if key is None:
-            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
-        try:
-            signature = base64.b64decode(headers.get("x-signature", ""), validate=True)
-        except (binascii.Error, ValueError):
-            raise Rejected(401, "BAD_SIGNATURE", "X-Signature is not base64") from None
-        try:
-            key.verify(signature, body)
-        except InvalidSignature:
-            raise Rejected(
-                401, "BAD_SIGNATURE", f"signature does not verify with kiosk {kiosk_id}'s key"
-            ) from None
+        kiosk_id, declared = self.authenticate(headers)
+        digest = hashlib.sha256(body).hexdigest()
+        if digest != declared:
+            raise Rejected(401, "BAD_SIGNATURE", "the body does not match its signed SHA-256")
 
         batch = self._parse(body, kiosk_id)
         batch_id = batch["batch_id"]
         if headers.get("idempotency-key", "") != batch_id:
             raise Rejected(422, "SCHEMA", "Idempotency-Key must equal the batch_id")
-        digest = hashlib.sha256(body).hexdigest()
         seen = self.store.find_batch(batch_id)
         if seen is not None:
             again = self._again(seen.kiosk_id, seen.body_sha256, seen.response, kiosk_id, digest)
@@ -478,6 +509,28 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _check_rekey(
+    request: Request, body: bytes, kiosk_id: str, record: tuple[str, int | None]
+) -> None:
+    """A re-key without the admin credential must be signed by the kiosk's current key."""
+    pem, revoked_ms = record
+    if revoked_ms is not None:
+        raise Rejected(403, "KIOSK_REVOKED", f"kiosk {kiosk_id!r} was revoked by the operator")
+    refused = Rejected(
+        403,
+        "REKEY_REFUSED",
+        f"kiosk {kiosk_id!r} is registered: a new key needs the admin credential or a request"
+        " signed by its current key",
+    )
+    if request.headers.get("x-kiosk-id", "") != kiosk_id:
+        raise refused
+    try:
+        signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True)
+        load_ed25519_public_pem(pem).verify(signature, rekey_statement(body))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise refused from None
+
+
 def _loopback_only(request: Request) -> None:
     host = request.client.host if request.client else ""
     if host not in LOOPBACK:
@@ -516,9 +569,28 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return {"ok": True, "server_time_ms": int(settings.clock() * 1000)}
 
+    def is_admin(request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        digest = hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+        return any(hmac.compare_digest(digest, h) for h in store.admin_token_hashes())
+
+    def require_admin(request: Request) -> None:
+        if not is_admin(request):
+            raise Rejected(
+                401,
+                "ADMIN_REQUIRED",
+                "this needs the operator's admin credential (Authorization: Bearer TOKEN,"
+                " from server-stub admin init-admin)",
+            )
+
     @app.post("/v1/kiosks")
     async def register_kiosk(request: Request) -> JSONResponse:
-        _loopback_only(request)
+        """Register a kiosk (admin credential) or re-key one (admin, or signed by its current
+        key over ``rekey_statement(body)`` in ``X-Signature``)."""
+        admin = is_admin(request)
         body = await _read_body(request, 64 * 1024)
         try:
             data = json.loads(body)
@@ -534,16 +606,28 @@ def create_app(settings: ServerSettings) -> FastAPI:
             load_ed25519_public_pem(pem)
         except ValueError as exc:
             raise Rejected(422, "BAD_KEY", f"public_key_pem: {exc}") from None
+        if not admin:
+            record = store.kiosk_record(kiosk_id)
+            if record is None:
+                require_admin(request)
+            else:
+                _check_rekey(request, body, kiosk_id, record)
         changed = store.register_kiosk(kiosk_id, pem, now_ms=int(settings.clock() * 1000))
+        log.info("kiosk %s %s (%s)", kiosk_id, "keyed" if changed else "unchanged",
+                 "admin" if admin else "signed by its current key")  # fmt: skip
         return JSONResponse(
             {"kiosk_id": kiosk_id, "changed": changed}, status_code=201 if changed else 200
         )
 
     @app.post("/v1/batches")
     async def post_batch(request: Request) -> Response:
-        body = await _read_body(request, settings.max_body_bytes)
         headers = {k.lower(): v for k, v in request.headers.items()}
+        # who sends is checked on the headers alone: a stranger gets nothing read
+        await run_in_threadpool(handler.authenticate, headers)
+        body = await _read_body(request, settings.max_body_bytes)
         fields = await run_in_threadpool(handler.handle, body, headers)
+        if not settings.sign_acks:
+            return Response(ack_bytes(fields), media_type="application/json")
         ack, signature = signer.sign(fields)
         return Response(ack, media_type="application/json", headers={"X-Ack-Signature": signature})
 
@@ -605,7 +689,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return Response(signed_policies[key], media_type="application/cose", headers={"ETag": etag})
 
     @app.get("/v1/stats")
-    def stats(recent: int = 5, chain: bool = False) -> dict[str, Any]:
+    def stats(request: Request, recent: int = 5, chain: bool = False) -> dict[str, Any]:
+        """Counts for anyone; recent entries (names, holder keys, hashes) for the admin only."""
+        admin = is_admin(request)
+        if not admin and "recent" in request.query_params and recent > 0:
+            require_admin(request)
         kiosks = []
         for s in store.stats():
             row: dict[str, Any] = {
@@ -616,8 +704,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 "last_seq": s.last_seq,
                 "last_at_ms": s.last_at_ms,
                 "verdicts": s.verdicts,
-                "recent": store.recent(s.kiosk_id, max(0, min(recent, 100))),
             }
+            if admin:
+                row["recent"] = store.recent(s.kiosk_id, max(0, min(recent, 100)))
             if chain:
                 check = store.check_chain(s.kiosk_id)
                 row["chain"] = {"ok": check.ok, "message": check.message}

@@ -1,5 +1,8 @@
 """The central server's SQLite database: registered kiosks, received batches, entries.
 
+Also the admin credentials (SHA-256 of each admin token, never the token)
+and, per kiosk, when it was revoked.
+
 One file, WAL journal, ``synchronous=FULL``.  A batch is stored in ONE
 transaction: its entries and the batch row holding the answer that was
 given.  A server killed mid-batch therefore holds all of the batch or none
@@ -27,7 +30,7 @@ from typing import Any
 
 from kiosk.core.entry import GENESIS_HASH, Entry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (
@@ -56,7 +59,16 @@ CREATE TABLE IF NOT EXISTS entries (
     body            TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_kiosk_seq ON entries (kiosk_id, seq);
+CREATE TABLE IF NOT EXISTS admin_tokens (
+    token_sha256    TEXT PRIMARY KEY,
+    created_ms      INTEGER NOT NULL
+);
 """
+
+_MIGRATIONS = (
+    # version 2: revoked kiosks
+    ("kiosks", "revoked_ms", "ALTER TABLE kiosks ADD COLUMN revoked_ms INTEGER"),
+)
 
 
 class ConflictError(Exception):
@@ -114,6 +126,10 @@ class ServerStore:
                     f"({SCHEMA_VERSION})"
                 )
             self._db.executescript(_SCHEMA)
+            for table, column, sql in _MIGRATIONS:
+                columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self._db.execute(sql)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -123,20 +139,54 @@ class ServerStore:
     # --- kiosks -----------------------------------------------------------
 
     def register_kiosk(self, kiosk_id: str, public_key_pem: str, *, now_ms: int) -> bool:
-        """Register or re-key a kiosk; True when something changed."""
+        """Register or re-key a kiosk (and lift a revocation); True when something changed.
+
+        Who may call this is the caller's business: the HTTP API lets the admin
+        credential or the kiosk's current key do it, the admin command the
+        operator holding the database file.
+        """
         with self._lock:
             row = self._db.execute(
-                "SELECT public_key_pem FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+                "SELECT public_key_pem, revoked_ms FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
             ).fetchone()
-            if row is not None and row[0] == public_key_pem:
+            if row is not None and row[0] == public_key_pem and row[1] is None:
                 return False
             self._db.execute(
                 "INSERT INTO kiosks (kiosk_id, public_key_pem, registered_ms) VALUES (?, ?, ?)"
                 " ON CONFLICT (kiosk_id) DO UPDATE SET public_key_pem = excluded.public_key_pem,"
-                " registered_ms = excluded.registered_ms",
+                " registered_ms = excluded.registered_ms, revoked_ms = NULL",
                 (kiosk_id, public_key_pem, now_ms),
             )
             return True
+
+    def revoke_kiosk(self, kiosk_id: str, *, now_ms: int) -> bool:
+        """Refuse this kiosk from now on; False when it is not registered."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE kiosks SET revoked_ms = COALESCE(revoked_ms, ?) WHERE kiosk_id = ?",
+                (now_ms, kiosk_id),
+            )
+        return cur.rowcount > 0
+
+    def kiosk_record(self, kiosk_id: str) -> tuple[str, int | None] | None:
+        """(public key PEM, revoked at ms or None), or None when not registered."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT public_key_pem, revoked_ms FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), row[1])
+
+    def add_admin_token(self, token_sha256: str, *, now_ms: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO admin_tokens (token_sha256, created_ms) VALUES (?, ?)",
+                (token_sha256, now_ms),
+            )
+
+    def admin_token_hashes(self) -> frozenset[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT token_sha256 FROM admin_tokens").fetchall()
+        return frozenset(str(r[0]) for r in rows)
 
     def kiosk_key(self, kiosk_id: str) -> str | None:
         with self._lock:

@@ -2,7 +2,9 @@
 
 Pushing.  ``SyncClient.push_once`` takes the oldest unsent entries, wraps
 them in a batch with a fresh ``batch_id`` (also the ``Idempotency-Key``),
-signs the exact body bytes with the kiosk's Ed25519 key and POSTs it.  Only
+signs its id and the body's SHA-256 (``batch_statement``; the hash goes in
+``X-Body-SHA256``, so the server knows the sender before it reads the body)
+with the kiosk's Ed25519 key and POSTs it.  Only
 an ack marks entries sent, and only the ids the ack lists.  After a failure
 (timeout, dropped connection, 5xx, 429, unreadable ack) the SAME body is
 sent again, so a server that stored it the first time answers with the same
@@ -78,6 +80,7 @@ from kiosk.core.server_signed import (
     AckError,
     AckKey,
     Head,
+    batch_statement,
     check_ack,
     parse_ack_key_cert,
     pinned_ack_key,
@@ -276,6 +279,7 @@ class _Batch:
     body: bytes
     signature: str
     ids: tuple[str, ...]
+    sha256: str
 
 
 def _server_message(response: Answer) -> tuple[str, str]:
@@ -419,8 +423,10 @@ class SyncClient:
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
-        signature = base64.b64encode(self.identity.sign(body)).decode("ascii")
-        return _Batch(batch_id, body, signature, tuple(e.id for e in entries))
+        digest = hashlib.sha256(body).hexdigest()
+        statement = batch_statement(self.config.kiosk_id, digest)
+        signature = base64.b64encode(self.identity.sign(statement)).decode("ascii")
+        return _Batch(batch_id, body, signature, tuple(e.id for e in entries), digest)
 
     def push_once(self) -> PushReport:
         """Send one batch (the failed one again, if any); mark what the ack lists as sent."""
@@ -443,6 +449,7 @@ class SyncClient:
             "Content-Type": "application/json",
             "X-Kiosk-Id": self.config.kiosk_id,
             "X-Signature": batch.signature,
+            "X-Body-SHA256": batch.sha256,
             "Idempotency-Key": batch.batch_id,
         }
         try:
@@ -500,7 +507,7 @@ class SyncClient:
                 self.ack_key,
                 kiosk_id=self.config.kiosk_id,
                 batch_id=batch.batch_id,
-                body_sha256=hashlib.sha256(batch.body).hexdigest(),
+                body_sha256=batch.sha256,
                 sent_ids=batch.ids,
             )
         except AckError as exc:

@@ -218,3 +218,26 @@ def check_ack(
             f"the signed ack names {len(accepted)} entries, not exactly the {len(sent_ids)} sent"
         )
     return VerifiedAck(batch_id, tuple(accepted), stored, duplicates, time_ms, head)
+
+
+# --- what the kiosk signs ------------------------------------------------------------
+
+BATCH_STATEMENT = b"checkpoint-batch-v2\n"
+
+
+def batch_statement(kiosk_id: str, body_sha256: str) -> bytes:
+    """What a kiosk's ``X-Signature`` covers: its id and the SHA-256 of the batch body.
+
+    Signing the hash (sent as ``X-Body-SHA256``) rather than the body lets the
+    server check who is sending before it reads a large body; the body is then
+    checked against the hash.
+    """
+    return BATCH_STATEMENT + kiosk_id.encode("utf-8") + b"\n" + body_sha256.encode("ascii")
+
+
+REKEY_STATEMENT = b"checkpoint-rekey-v1\n"
+
+
+def rekey_statement(body: bytes) -> bytes:
+    """What a kiosk's current key signs to ask for a new key (``POST /v1/kiosks``)."""
+    return REKEY_STATEMENT + body

@@ -42,6 +42,17 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fault-seed", type=int, default=None, help="seed for repeatable faults")
     p.add_argument("--max-body", type=int, default=MAX_BODY_BYTES, help="largest batch, bytes")
     p.add_argument("--replay-window", type=float, default=REPLAY_WINDOW_S, help="seconds")
+    p.add_argument(
+        "--unsigned-acks",
+        action="store_true",
+        help="benchmarks only: acks without a signature (kiosks refuse them)",
+    )
+    p.add_argument(
+        "--ack-key",
+        type=Path,
+        default=None,
+        help="Ed25519 key that signs acks (PEM; made if absent). Default: beside --db",
+    )
     p.set_defaults(func=run)
 
 
@@ -79,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         fault_seed=args.fault_seed,
         max_body_bytes=args.max_body,
         replay_window_s=args.replay_window,
+        ack_key_path=args.ack_key,
+        sign_acks=not args.unsigned_acks,
     )
     try:
         sock = bind_socket(args.host, args.port)
