@@ -22,8 +22,17 @@ SHA-256 in X-Body-SHA256)`` (401); then size (413), the body's SHA-256
 against the signed one (401), JSON and schema (422), batch id seen before
 (same body: the same answer again; other body: 409), replay window on
 ``sent_at_ms`` (400), every entry read strictly and its hash recomputed, the
-batch's entries linked to each other (422).  Then the batch is stored in one
-SQLite transaction.  Every response carries a ``Date`` header (uvicorn's).
+batch's entries linked to each other (422); then, inside the storing
+transaction, no seq already held by another entry of the kiosk (409
+SEQ_CONFLICT, recorded and counted in ``/v1/stats``) and the chain linked to
+the entries held just before and after (422 BAD_CHAIN).  Then the batch is
+stored in that one SQLite transaction.  Every response carries a ``Date``
+header (uvicorn's).
+
+Connections are bounded (``guarded_http``, ``ServerSettings``): an idle one
+is closed after ``keep_alive_s``, a request head must arrive within
+``header_timeout_s``, a body within ``body_timeout_s`` (408), and above
+``limit_concurrency`` connections + requests the answer is 503 at once.
 """
 
 from __future__ import annotations
@@ -69,8 +78,9 @@ from kiosk.core.server_signed import (
 )
 from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
+from server_stub.guarded_http import guarded_h11
 from server_stub.issuer import Issuer, IssuerError
-from server_stub.storage import ConflictError, ServerStore
+from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """Largest batch body accepted; a bigger one is answered 413 before it is parsed."""
@@ -101,6 +111,17 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     replay_window_s: float = REPLAY_WINDOW_S
     max_entries: int = MAX_ENTRIES_PER_BATCH
+    keep_alive_s: float = 5.0
+    """An idle keep-alive connection is closed after this (uvicorn ``timeout_keep_alive``)."""
+    header_timeout_s: float = 10.0
+    """A request's headers must be complete this long after the connection opened or the
+    last response (``guarded_http``)."""
+    body_timeout_s: float = 30.0
+    """A request body must be complete this long after its headers (408 otherwise)."""
+    limit_concurrency: int = 64
+    """Connections plus running requests above this get 503 at once (uvicorn)."""
+    max_header_bytes: int = 16 * 1024
+    """Largest request head (h11 ``max_incomplete_event_size``)."""
     sign_acks: bool = True
     """False only to measure what signing costs (bench/server_ingest.py); kiosks refuse
     unsigned acks."""
@@ -261,8 +282,14 @@ class BatchHandler:
                 now_ms=now_ms,
                 head=None if last is None else (last.seq, last.hash),
             )
+        except SeqConflictError as exc:
+            self.store.record_seq_conflict(exc, batch_id=batch_id, now_ms=now_ms)
+            log.warning("refused batch %s: %s", batch_id, exc)
+            raise Rejected(409, "SEQ_CONFLICT", str(exc)) from None
         except ConflictError as exc:
             raise Rejected(409, "ENTRY_CONFLICT", str(exc)) from None
+        except ChainBreakError as exc:
+            raise Rejected(422, "BAD_CHAIN", str(exc)) from None
         if not new:
             again = self._again(
                 stored.kiosk_id, stored.body_sha256, stored.response, kiosk_id, digest
@@ -480,8 +507,9 @@ class _QuietFaults(logging.Filter):
 # --- the application ------------------------------------------------------------
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, or Rejected(413) once it passes ``limit`` bytes.
+async def _read_body(request: Request, limit: int, timeout_s: float = 30.0) -> bytes:
+    """The request body, or Rejected(413) once it passes ``limit`` bytes, or Rejected(408)
+    when it is not complete within ``timeout_s`` (a trickled body).
 
     The rest of an oversized body is read and thrown away (up to 4x the
     limit) so that the client sees the 413 instead of a reset connection.
@@ -493,17 +521,22 @@ async def _read_body(request: Request, limit: int) -> bytes:
     size = 0
     too_large = length is not None and length.isdigit() and int(length) > limit
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                too_large = True
-                chunks.clear()
-                if size > 4 * limit:
-                    break
-            elif not too_large:
-                chunks.append(chunk)
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    too_large = True
+                    chunks.clear()
+                    if size > 4 * limit:
+                        break
+                elif not too_large:
+                    chunks.append(chunk)
     except ClientDisconnect:
         raise Rejected(499, "CLIENT_GONE", "the client closed the connection") from None
+    except TimeoutError:
+        raise Rejected(
+            408, "BODY_TIMEOUT", f"the body did not arrive within {timeout_s:g} s"
+        ) from None
     if too_large:
         raise Rejected(413, "TOO_LARGE", f"body of {length or size} bytes, more than {limit}")
     return b"".join(chunks)
@@ -624,7 +657,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         headers = {k.lower(): v for k, v in request.headers.items()}
         # who sends is checked on the headers alone: a stranger gets nothing read
         await run_in_threadpool(handler.authenticate, headers)
-        body = await _read_body(request, settings.max_body_bytes)
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
         fields = await run_in_threadpool(handler.handle, body, headers)
         if not settings.sign_acks:
             return Response(ack_bytes(fields), media_type="application/json")
@@ -704,6 +737,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 "last_seq": s.last_seq,
                 "last_at_ms": s.last_at_ms,
                 "verdicts": s.verdicts,
+                "seq_conflicts": store.seq_conflicts(s.kiosk_id),
             }
             if admin:
                 row["recent"] = store.recent(s.kiosk_id, max(0, min(recent, 100)))
@@ -760,7 +794,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, settings: ServerSettings, *, log_level: str = "warning"
+) -> uvicorn.Config:
+    """uvicorn with the server's connection limits (see ``ServerSettings``)."""
     logging.getLogger("uvicorn.error").addFilter(_QuietFaults())
     return uvicorn.Config(
         app,
@@ -769,7 +806,11 @@ def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
         date_header=True,
         server_header=False,
         lifespan="off",
-        timeout_keep_alive=30,
+        http=guarded_h11(settings.header_timeout_s),
+        timeout_keep_alive=max(1, round(settings.keep_alive_s)),
+        limit_concurrency=settings.limit_concurrency,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -782,7 +823,7 @@ class ServerThread:
         self._sock = bind_socket(host, 0)
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
-        self._server = uvicorn.Server(uvicorn_config(self.app))
+        self._server = uvicorn.Server(uvicorn_config(self.app, settings))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )

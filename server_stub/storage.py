@@ -59,6 +59,14 @@ CREATE TABLE IF NOT EXISTS entries (
     body            TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_kiosk_seq ON entries (kiosk_id, seq);
+CREATE TABLE IF NOT EXISTS seq_conflicts (
+    kiosk_id        TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    held_hash       TEXT NOT NULL,
+    offered_hash    TEXT NOT NULL,
+    batch_id        TEXT NOT NULL,
+    at_ms           INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS admin_tokens (
     token_sha256    TEXT PRIMARY KEY,
     created_ms      INTEGER NOT NULL
@@ -73,6 +81,25 @@ _MIGRATIONS = (
 
 class ConflictError(Exception):
     """An entry id is already stored with different contents."""
+
+
+class SeqConflictError(ConflictError):
+    """A seq of this kiosk is already held by another entry (a kiosk whose log was lost
+    and started again, or a forgery): refused, never stored twice, and recorded."""
+
+    def __init__(self, kiosk_id: str, seq: int, held_hash: str, offered_hash: str) -> None:
+        super().__init__(
+            f"kiosk {kiosk_id} seq {seq} is already held with hash {held_hash[:16]}...,"
+            f" this batch offers {offered_hash[:16]}..."
+        )
+        self.kiosk_id = kiosk_id
+        self.seq = seq
+        self.held_hash = held_hash
+        self.offered_hash = offered_hash
+
+
+class ChainBreakError(Exception):
+    """A batch's entries do not link to the entries the server already holds."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +274,7 @@ class ServerStore:
                         raise ConflictError(
                             f"entry {entry.id} is already stored with different contents"
                         )
+                self._check_neighbours(kiosk_id, [e for e in entries if e.id not in held])
                 new = [
                     (e.id, e.kiosk_id, e.seq, e.at_ms, e.kind.value, e.verdict, e.prev_hash,
                      e.hash, batch_id, now_ms, body)
@@ -277,6 +305,52 @@ class ServerStore:
                 self._db.execute("ROLLBACK")
                 raise
         return StoredBatch(kiosk_id, body_sha256, response), True
+
+    def _check_neighbours(self, kiosk_id: str, new: Sequence[Entry]) -> None:
+        """New entries take no seq already held, and link to the held entries around them."""
+        if not new:
+            return
+        low = min(e.seq for e in new) - 1
+        high = max(e.seq for e in new) + 1
+        around = {
+            int(r[0]): (str(r[1]), str(r[2]))
+            for r in self._db.execute(
+                "SELECT seq, prev_hash, hash FROM entries"
+                " WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
+                (kiosk_id, low, high),
+            )
+        }
+        if not around:
+            return
+        for e in new:
+            same = around.get(e.seq)
+            if same is not None:
+                raise SeqConflictError(kiosk_id, e.seq, same[1], e.hash)
+            before = around.get(e.seq - 1)
+            if before is not None and before[1] != e.prev_hash:
+                raise ChainBreakError(
+                    f"seq {e.seq} does not link to seq {e.seq - 1} that the server holds"
+                )
+            after = around.get(e.seq + 1)
+            if after is not None and after[0] != e.hash:
+                raise ChainBreakError(
+                    f"seq {e.seq + 1} that the server holds does not link to seq {e.seq}"
+                )
+
+    def record_seq_conflict(self, error: SeqConflictError, *, batch_id: str, now_ms: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO seq_conflicts (kiosk_id, seq, held_hash, offered_hash, batch_id,"
+                " at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                (error.kiosk_id, error.seq, error.held_hash, error.offered_hash, batch_id, now_ms),
+            )
+
+    def seq_conflicts(self, kiosk_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM seq_conflicts WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+        return int(row[0])
 
     def _held(self, entries: Sequence[Entry]) -> dict[str, tuple[str, str]]:
         """Entries among these already stored: id -> (hash, kiosk_id)."""
