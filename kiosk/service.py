@@ -30,7 +30,7 @@ from typing import Any
 
 from kiosk.adapters.config import KioskConfig
 from kiosk.adapters.store import EntryStore
-from kiosk.core.clock import clock_reasons
+from kiosk.core.clock import clock_reasons, purge_allowed
 from kiosk.core.entry import Entry
 from kiosk.core.errors import Reason, ReasonCode, Severity
 from kiosk.core.model import Decision, Observations, Verdict
@@ -231,7 +231,11 @@ class KioskService:
         if self._sync is not None:
             skew = self._sync.status().clock_skew_s
         extra = clock_reasons(
-            now_ms, self.store.newest_at_ms(), skew, self.config.sync.clock_warn_s
+            now_ms,
+            self.store.newest_at_ms(),
+            skew,
+            self.config.sync.clock_warn_s,
+            confirmed_skew_s=self._confirmed_skew(),
         )
         if not extra:
             return decision
@@ -262,8 +266,20 @@ class KioskService:
                 self.purge()
             self._publish(StatusEvent(self.status()))
 
+    def _confirmed_skew(self) -> float | None:
+        """Kiosk minus server time from the last time the server signed, or None."""
+        confirmed = getattr(self._sync, "confirmed_skew", None)
+        return confirmed() if callable(confirmed) else None
+
     def purge(self) -> int:
-        """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones."""
+        """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones.
+
+        Only on a clock the server confirmed (a signed time) within ``sync.clock_warn_s``:
+        a kiosk started with its clock weeks ahead must not purge by that clock.
+        """
+        if not purge_allowed(self._confirmed_skew(), self.config.sync.clock_warn_s):
+            log.info("purge skipped: the server has not confirmed the kiosk clock")
+            return 0
         cutoff_ms = int((self._clock() - self.config.sync.retention_days * 86400) * 1000)
         try:
             return self.store.purge_synced(cutoff_ms)
@@ -396,7 +412,13 @@ class KioskService:
         camera = dataclasses.replace(camera, paused=self._paused.is_set())
         newest = self.store.newest_at_ms()
         if not warning:
-            reasons = clock_reasons(int(now * 1000), newest, skew, self.config.sync.clock_warn_s)
+            reasons = clock_reasons(
+                int(now * 1000),
+                newest,
+                skew,
+                self.config.sync.clock_warn_s,
+                confirmed_skew_s=self._confirmed_skew(),
+            )
             warning = "; ".join(r.message for r in reasons)
         return KioskStatus(
             kiosk_id=self.config.kiosk_id,

@@ -7,6 +7,7 @@ runs it with uvicorn on a free loopback port inside the current process
     POST /v1/kiosks         register a kiosk (admin credential) or re-key it (admin, or
                             signed by its current key); a revoked kiosk is refused
     POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
+    GET  /v1/time?nonce=N   the server's time and the nonce, signed with the ack key
     GET  /v1/ack-key        the ack key's certificate, signed by the root (COSE_Sign1)
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
@@ -75,6 +76,7 @@ from kiosk.core.server_signed import (
     ack_fields,
     batch_statement,
     rekey_statement,
+    time_fields,
 )
 from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
@@ -663,6 +665,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
             return Response(ack_bytes(fields), media_type="application/json")
         ack, signature = signer.sign(fields)
         return Response(ack, media_type="application/json", headers={"X-Ack-Signature": signature})
+
+    @app.get("/v1/time")
+    def signed_time(nonce: str = "") -> Response:
+        """The server's time and the kiosk's nonce, signed with the ack key."""
+        if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
+            raise Rejected(422, "SCHEMA", "nonce must be 16-64 letters or digits")
+        fields = time_fields(nonce, int(settings.clock() * 1000))
+        body, signature = signer.sign(fields)
+        return Response(body, media_type="application/json", headers={"X-Ack-Signature": signature})
 
     @app.get("/v1/ack-key")
     def ack_key() -> Response:

@@ -31,10 +31,13 @@ counted after decompression, and the whole request has one deadline
 (``server.deadline_s``).  A failing request is reported to ``on_failure``
 at once, so the status bar shows a stalled or refused round as it happens.
 
-Time.  Every answer's ``Date`` header measures the kiosk clock against the
-server's; a skew beyond ``sync.clock_warn_s``, or a clock earlier than the
-newest logged entry, is reported.  Failures back off exponentially with full jitter
-(``backoff_delay``), and a server's ``Retry-After`` is honoured.
+Time.  A time the server signed (each ack, or ``/v1/time`` with a fresh
+nonce when there is nothing to send) confirms the kiosk clock
+(``kiosk.core.clock``); every answer's unsigned ``Date`` header is only
+noted.  A confirmed skew beyond ``sync.clock_warn_s``, or (unconfirmed) a
+clock earlier than the newest logged entry, is reported.  Failures back
+off exponentially with full jitter (``backoff_delay``), and a server's
+``Retry-After`` is honoured.
 
 ``SyncLoop`` runs rounds on a daemon thread; scanning never waits for it.
 """
@@ -48,6 +51,7 @@ import json
 import logging
 import math
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -72,7 +76,7 @@ from kiosk.adapters.list_files import (
 from kiosk.adapters.policy_file import load_policy
 from kiosk.adapters.store import EntryStore
 from kiosk.core.backoff import backoff_delay
-from kiosk.core.clock import clock_reasons
+from kiosk.core.clock import ServerTime, clock_reasons, confirmed_skew
 from kiosk.core.errors import ListError, ReasonCode
 from kiosk.core.limits import MAX_LIST_BYTES
 from kiosk.core.policy import Policy
@@ -82,6 +86,7 @@ from kiosk.core.server_signed import (
     Head,
     batch_statement,
     check_ack,
+    check_time,
     parse_ack_key_cert,
     pinned_ack_key,
 )
@@ -234,6 +239,8 @@ class ClockReport:
     skew_s: float | None
     warning: str
     backwards: bool
+    confirmed: bool = False
+    """The skew comes from a time the server signed (not an unsigned Date header)."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +264,7 @@ class SyncStatus:
     clock_warning: str = ""
     trust_version: int | None = None
     revocation_version: int | None = None
+    clock_confirmed: bool = False
     notes: str = ""
     """Standing warnings that are not failures: an unencrypted link, parked batches."""
 
@@ -305,6 +313,7 @@ class SyncClient:
         on_lists: OnLists | None = None,
         rand: Callable[[], float] = random.random,
         session: requests.Session | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not config.server.url:
             raise ValueError(f"{config.path}: server.url is not set, so there is nowhere to sync")
@@ -316,6 +325,7 @@ class SyncClient:
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
+        self._monotonic = monotonic
         self._base = config.server.url.rstrip("/")
         self._timeout = config.server.timeout_s
         self._fetcher = BoundedFetcher(
@@ -334,9 +344,9 @@ class SyncClient:
         self.failures = 0
         self.requests = 0
         self.skew_s: float | None = None
-        self.confirmed_skew_s: float | None = None
-        """Kiosk minus server time from the last signed ack (what the clock judge trusts)."""
-        self.confirmed_at: float | None = None
+        self.server_time: ServerTime | None = None
+        """The last time the server signed (an ack or a time answer): what the clock judge
+        trusts; an unsigned Date header only sets ``skew_s``."""
         self.acked_head: Head | None = None
         self._ack_key_file = config.data_dir / ACK_KEY_FILE
         self.ack_key: AckKey | None = self._load_ack_key()
@@ -535,9 +545,13 @@ class SyncClient:
 
     def confirm_clock(self, server_time_ms: int, sent: float, received: float) -> None:
         """A time the server signed: the skew it gives is confirmed, not just noted."""
-        self.confirmed_skew_s = (sent + received) / 2 - server_time_ms / 1000
-        self.confirmed_at = received
-        self.skew_s = self.confirmed_skew_s
+        skew = (sent + received) / 2 - server_time_ms / 1000
+        self.server_time = ServerTime(skew, received, self._monotonic())
+        self.skew_s = skew
+
+    def confirmed_skew_s(self) -> float | None:
+        """Kiosk minus server time now, carried from the last signed server time."""
+        return confirmed_skew(self.server_time, self._clock(), self._monotonic())
 
     # --- the ack key -------------------------------------------------------------
 
@@ -730,15 +744,34 @@ class SyncClient:
     # --- a whole round -----------------------------------------------------------
 
     def _probe(self) -> tuple[bool, str]:
-        """Nothing to send: ask ``/healthz`` so the status and the clock stay current."""
+        """Nothing to send: ask the server's signed time (``/v1/time``, with a fresh nonce)
+        so the status and the clock stay current; ``/healthz`` before an ack key is held."""
+        if self.ack_key is None and self._ensure_ack_key():
+            path = "/healthz"
+        else:
+            path = f"/v1/time?nonce={secrets.token_hex(16)}"
         try:
-            response = self._request("GET", "/healthz", cap=MAX_SMALL_BYTES)
+            response = self._request("GET", path, cap=MAX_SMALL_BYTES)
         except _Unreachable as exc:
             self.failures += 1
             return False, exc.message
         if response.status != 200:
             self.failures += 1
-            return False, f"{self._base}/healthz: server answered {response.status}"
+            return False, f"{self._base}{path.split('?')[0]}: server answered {response.status}"
+        if path.startswith("/v1/time"):
+            try:
+                at_ms = check_time(
+                    response.body,
+                    response.header("X-Ack-Signature"),
+                    self.ack_key,
+                    nonce=path.rsplit("=", 1)[1],
+                )
+            except AckError as exc:
+                self.failures += 1
+                message = f"{self._base}/v1/time: {exc.message}"
+                self._note(message)
+                return False, message
+            self.confirm_clock(at_ms, response.sent_at, response.received_at)
         return True, ""
 
     def notes(self) -> str:
@@ -757,13 +790,19 @@ class SyncClient:
 
     def clock_report(self) -> ClockReport:
         now_ms = int(self._clock() * 1000)
+        confirmed = self.confirmed_skew_s()
         reasons = clock_reasons(
-            now_ms, self.store.newest_at_ms(), self.skew_s, self.config.sync.clock_warn_s
+            now_ms,
+            self.store.newest_at_ms(),
+            self.skew_s,
+            self.config.sync.clock_warn_s,
+            confirmed_skew_s=confirmed,
         )
         return ClockReport(
-            skew_s=self.skew_s,
+            skew_s=confirmed if confirmed is not None else self.skew_s,
             warning="; ".join(r.message for r in reasons),
             backwards=any(r.code == ReasonCode.CLOCK_BACKWARDS for r in reasons),
+            confirmed=confirmed is not None,
         )
 
     def round(
@@ -809,6 +848,10 @@ class SyncLoop:
         self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
         self.rounds = 0
         client.on_failure = self._failing
+
+    def confirmed_skew(self) -> float | None:
+        """Kiosk minus server time now, from the last signed server time (or None)."""
+        return self.client.confirmed_skew_s()
 
     def _failing(self, message: str) -> None:
         """A request failed mid-round: show it now, not when the round ends."""
@@ -865,6 +908,7 @@ class SyncLoop:
                 backlog=report.push.backlog,
                 clock_skew_s=report.clock.skew_s,
                 clock_warning=report.clock.warning,
+                clock_confirmed=report.clock.confirmed,
                 trust_version=client.trust.version if client.trust else None,
                 revocation_version=client.revocations.version if client.revocations else None,
                 notes=client.notes(),

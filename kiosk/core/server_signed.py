@@ -241,3 +241,30 @@ REKEY_STATEMENT = b"checkpoint-rekey-v1\n"
 def rekey_statement(body: bytes) -> bytes:
     """What a kiosk's current key signs to ask for a new key (``POST /v1/kiosks``)."""
     return REKEY_STATEMENT + body
+
+
+# --- signed time ---------------------------------------------------------------------
+
+
+def time_fields(nonce: str, server_time_ms: int) -> dict[str, Any]:
+    """The answer of ``GET /v1/time?nonce=...``: signed like an ack."""
+    return {"v": ACK_VERSION, "typ": "time", "nonce": nonce, "server_time_ms": server_time_ms}
+
+
+def check_time(body: bytes, signature_b64: str | None, key: AckKey | None, *, nonce: str) -> int:
+    """The server time from a signed time answer naming our nonce; AckError otherwise."""
+    if key is None:
+        raise AckError("no server ack key is held yet")
+    if not signature_b64:
+        raise AckError("the time answer is not signed")
+    try:
+        key.public_key.verify(base64.b64decode(signature_b64, validate=True), body)
+        data = json.loads(body)
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise AckError("the time answer's signature does not verify") from None
+    if not isinstance(data, dict) or data.get("typ") != "time" or data.get("nonce") != nonce:
+        raise AckError("the signed time answer is not for this request")
+    at = data.get("server_time_ms")
+    if type(at) is not int:
+        raise AckError("the signed time answer has no server_time_ms")
+    return at

@@ -73,7 +73,10 @@ class HostileServer:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 outer.seen.append(Seen(self.command, self.path, headers, body))
                 reply = outer.behaviour(self.command, self.path, headers, body)
-                self.send_response(reply.status)
+                if "Date" in reply.headers:
+                    self.send_response_only(reply.status)  # the behaviour's own Date only
+                else:
+                    self.send_response(reply.status)
                 if "Content-Length" not in reply.headers:
                     self.send_header("Content-Length", str(len(reply.body)))
                 for k, v in reply.headers.items():
