@@ -75,6 +75,7 @@ from kiosk.core.server_signed import (
     ack_bytes,
     ack_fields,
     batch_statement,
+    policy_digest,
     rekey_statement,
     time_fields,
 )
@@ -124,6 +125,10 @@ class ServerSettings:
     """Connections plus running requests above this get 503 at once (uvicorn)."""
     max_header_bytes: int = 16 * 1024
     """Largest request head (h11 ``max_incomplete_event_size``)."""
+    sites: tuple[str, ...] = ("*",)
+    """The sites the served policy is signed for; ``*`` is every site."""
+    policy_valid_s: int = 7 * 86400
+    """A signed policy expires this long after it is signed."""
     sign_acks: bool = True
     """False only to measure what signing costs (bench/server_ingest.py); kiosks refuse
     unsigned acks."""
@@ -702,35 +707,42 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def revocations(request: Request) -> Response:
         return _list("revocation", request)
 
-    signed_policies: dict[tuple[str, int], bytes] = {}
+    signed_policies: dict[tuple[str, int], tuple[int, bytes]] = {}
+    policy_lock = threading.Lock()
 
     @app.get("/v1/policy")
     def policy(request: Request) -> Response:
         """The site policy TOML, signed by the root key like the lists.
 
-        Its version is the policy file's modification time (whole seconds), so
-        an edited file is a newer policy; the ETag also covers the text.
+        Its version is a counter the issuer keeps (``Issuer.policy_version``):
+        one more for every change of the text or the sites, never an mtime (two
+        edits in one second, or a restore from backup, each get a new version).
+        The payload names ``settings.sites`` and expires after
+        ``settings.policy_valid_s``; it is signed again when half of that is gone.
         """
         try:
-            data = settings.policy_path.read_bytes()
-            version = max(1, int(settings.policy_path.stat().st_mtime))
-            text = data.decode("utf-8")
+            text = settings.policy_path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise Rejected(503, "NO_POLICY", f"policy unavailable: {exc}") from None
-        digest = hashlib.sha256(data).hexdigest()
-        etag = f'"{version}-{digest[:32]}"'
-        if _etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={"ETag": etag})
-        key = (digest, version)
-        if key not in signed_policies:
+        digest = policy_digest(text, settings.sites)
+        now = int(settings.clock())
+        with policy_lock:
             try:
                 issuer = Issuer.open(settings.issuer_dir)
-                signed_policies[key] = issuer.sign_policy(
-                    text, version=version, now=int(time.time())
-                )
+                version = issuer.policy_version(text, settings.sites)
+                cached = signed_policies.get((digest, version))
+                if cached is None or now - cached[0] > settings.policy_valid_s // 2:
+                    _, data = issuer.sign_site_policy(
+                        text, sites=settings.sites, now=now, valid_s=settings.policy_valid_s
+                    )
+                    cached = signed_policies[(digest, version)] = (now, data)
             except (IssuerError, OSError) as exc:
                 raise Rejected(503, "NO_POLICY", f"policy cannot be signed: {exc}") from None
-        return Response(signed_policies[key], media_type="application/cose", headers={"ETag": etag})
+        signed_at, data = cached
+        etag = f'"{version}-{digest[:16]}-{signed_at}"'
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(data, media_type="application/cose", headers={"ETag": etag})
 
     @app.get("/v1/stats")
     def stats(request: Request, recent: int = 5, chain: bool = False) -> dict[str, Any]:

@@ -20,7 +20,10 @@ back in line.
 Lists.  ``fetch_lists_once`` asks for the trust list, the revocation list
 and the site policy with ``If-None-Match``.  A new list must verify against
 the pinned root and must not be older than the one held (rollback); a new
-policy must parse.  Anything refused leaves the old file in place.  Accepted
+policy must parse, name this kiosk's ``site`` (or ``*``), not be expired
+(by the server-confirmed clock when there is one), and not repeat the
+version held with other content (``kiosk.core.server_signed``).  Anything
+refused leaves the old file in place.  Accepted
 files are written atomically and handed to ``on_lists`` so the kiosk judges
 with them from the next scan, without a restart.
 
@@ -84,11 +87,14 @@ from kiosk.core.server_signed import (
     AckError,
     AckKey,
     Head,
+    PolicyScope,
     batch_statement,
     check_ack,
+    check_policy_scope,
     check_time,
     parse_ack_key_cert,
     pinned_ack_key,
+    policy_scope,
 )
 from kiosk.core.trust import (
     RevocationList,
@@ -360,10 +366,15 @@ class SyncClient:
         self._policy_etag: str | None = None
         self._policy_version: int | None = None
         self._policy_bytes: bytes | None = None
+        self._policy_scope: PolicyScope | None = None
         if fetched.value is not None:
             self.policy: Policy | None = fetched.value[1]
             self._policy_version = fetched.value[0].version
             self._policy_bytes = fetched.data
+            try:
+                self._policy_scope = policy_scope(fetched.data or b"", root_key)
+            except ListError:
+                self._policy_scope = None
         else:
             try:
                 self.policy = load_policy(config.policy)
@@ -701,6 +712,14 @@ class SyncClient:
             signed, policy = parse_signed_policy_bytes(
                 data, self.root_key, held_version=self._policy_version
             )
+            scope = policy_scope(data, self.root_key)
+            check_policy_scope(
+                scope,
+                site=self.config.site,
+                now=int(self.trusted_now()),
+                skew_s=self.config.skew_s,
+                held=self._policy_scope,
+            )
         except ListError as exc:
             return ListOutcome(name, "refused", message=f"{exc.message}; keeping the old one")
         except (UnicodeDecodeError, ValueError) as exc:
@@ -710,11 +729,20 @@ class SyncClient:
             write_atomic(target, data)
         except OSError as exc:
             return ListOutcome(name, "failed", message=f"{target}: cannot write: {exc.strerror}")
+        refreshed = self._policy_scope is not None and self._policy_scope.version == scope.version
         self.policy = policy
         self._policy_version = signed.version
         self._policy_bytes = data
+        self._policy_scope = scope
         self._policy_etag = etag
+        if refreshed:  # the same policy signed again with a later expiry
+            return ListOutcome(name, "unchanged", version=signed.version)
         return ListOutcome(name, "updated", version=signed.version)
+
+    def trusted_now(self) -> float:
+        """The kiosk clock corrected by the last signed server time, when there is one."""
+        skew = self.confirmed_skew_s()
+        return self._clock() - (skew or 0.0)
 
     def fetch_lists_once(self, now: int) -> ListReport:
         """Fetch both signed lists and the site policy; keep what is held when refused."""

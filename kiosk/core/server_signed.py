@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -268,3 +269,95 @@ def check_time(body: bytes, signature_b64: str | None, key: AckKey | None, *, no
     if type(at) is not int:
         raise AckError("the signed time answer has no server_time_ms")
     return at
+
+
+# --- the site policy's scope -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyScope:
+    """What a signed site policy says beyond its text: where it holds, until when, and the
+    digest that makes its version mean one content."""
+
+    version: int
+    sites: tuple[str, ...]
+    expires_at: int | None
+    digest: str
+    """SHA-256 over the policy text and its sites: one version, one content."""
+
+
+ANY_SITE = "*"
+
+
+def policy_digest(text: str, sites: Sequence[str]) -> str:
+    return hashlib.sha256(
+        json.dumps([text, sorted(sites)], ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+
+
+def policy_scope(data: bytes, root: RootKey) -> PolicyScope:
+    """Read ``sites`` and ``exp`` of a signed policy (signature checked again); ListError.
+
+    A policy signed before sites and expiry existed has neither: it is read as
+    ``sites = ()``, which no kiosk accepts (``check_policy_scope``).
+    """
+    what = "site policy"
+    try:
+        sign1 = cose.parse_sign1(data)
+        payload = cbor.loads(sign1.payload)
+    except DecodeError as exc:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: {exc.message}") from None
+    signed = cose.sig_structure(sign1.protected, sign1.payload)
+    if not cose.verify_signature(root.public_key, root.alg, sign1.signature, signed):
+        raise ListError(ReasonCode.LIST_SIGNATURE, f"{what}: signature does not verify")
+    if not isinstance(payload, dict):
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: payload must be a map")
+    version, text = payload.get("ver"), payload.get("policy")
+    sites, exp = payload.get("sites", []), payload.get("exp")
+    if type(version) is not int or type(text) is not str:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: 'ver' and 'policy' are required")
+    if not isinstance(sites, list) or not all(type(x) is str for x in sites):
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: 'sites' must be a list of text")
+    if exp is not None and type(exp) is not int:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: 'exp' must be an integer")
+    return PolicyScope(version, tuple(sites), exp, policy_digest(text, sites))
+
+
+def check_policy_scope(
+    scope: PolicyScope,
+    *,
+    site: str,
+    now: int,
+    skew_s: int,
+    held: PolicyScope | None,
+) -> None:
+    """Refuse (ListError) a policy for another site, an expired one, or the version held
+    with other content."""
+    what = "site policy"
+    if ANY_SITE not in scope.sites and site not in scope.sites:
+        names = ", ".join(repr(s) for s in scope.sites) or "no site"
+        raise ListError(
+            ReasonCode.LIST_STRUCTURE, f"{what}: signed for {names}, not this site {site!r}"
+        )
+    if scope.expires_at is None:
+        raise ListError(ReasonCode.LIST_STRUCTURE, f"{what}: has no expiry ('exp')")
+    if now > scope.expires_at + skew_s:
+        raise ListError(ReasonCode.LIST_EXPIRED, f"{what}: expired at {scope.expires_at}")
+    if held is not None and held.version == scope.version and held.digest != scope.digest:
+        raise ListError(
+            ReasonCode.LIST_ROLLBACK,
+            f"{what}: version {scope.version} again with other content (a replay); refused",
+        )
+
+
+def site_policy_payload(
+    version: int, issued_at: int, text: str, *, sites: Sequence[str], expires_at: int
+) -> dict[str, Any]:
+    """The payload of a signed site policy with its scope, ready for the root to sign."""
+    return {
+        "ver": version,
+        "iat": issued_at,
+        "policy": text,
+        "sites": list(sites),
+        "exp": expires_at,
+    }

@@ -42,6 +42,13 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fault-seed", type=int, default=None, help="seed for repeatable faults")
     p.add_argument("--max-body", type=int, default=MAX_BODY_BYTES, help="largest batch, bytes")
     p.add_argument("--replay-window", type=float, default=REPLAY_WINDOW_S, help="seconds")
+    p.add_argument(
+        "--site",
+        action="append",
+        default=None,
+        help="a site the policy is signed for (the kiosks' 'site'); repeat; default * (all)",
+    )
+    p.add_argument("--policy-days", type=float, default=7.0, help="signed policy lifetime")
     p.add_argument("--keep-alive", type=float, default=5.0, help="idle connection, seconds")
     p.add_argument("--header-timeout", type=float, default=10.0, help="request head, seconds")
     p.add_argument("--body-timeout", type=float, default=30.0, help="request body, seconds")
@@ -96,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         replay_window_s=args.replay_window,
         ack_key_path=args.ack_key,
         sign_acks=not args.unsigned_acks,
+        sites=tuple(args.site or ["*"]),
+        policy_valid_s=int(args.policy_days * 86400),
         keep_alive_s=args.keep_alive,
         header_timeout_s=args.header_timeout,
         body_timeout_s=args.body_timeout,
