@@ -8,6 +8,7 @@ runs it with uvicorn on a free loopback port inside the current process
                             signed by its current key); a revoked kiosk is refused
     POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
     GET  /v1/time?nonce=N   the server's time and the nonce, signed with the ack key
+    GET  /v1/heads?nonce=N  the chain heads acknowledged to the (signing) kiosk, signed
     GET  /v1/ack-key        the ack key's certificate, signed by the root (COSE_Sign1)
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
@@ -75,6 +76,8 @@ from kiosk.core.server_signed import (
     ack_bytes,
     ack_fields,
     batch_statement,
+    heads_fields,
+    heads_statement,
     policy_digest,
     rekey_statement,
     time_fields,
@@ -93,6 +96,9 @@ REPLAY_WINDOW_S = 24 * 3600
 
 MAX_ENTRIES_PER_BATCH = 10_000
 """More entries than this in one batch is a schema error."""
+
+MAX_HEADS = 20_000
+"""Most chain heads returned by /v1/heads (the newest; one per batch)."""
 
 FAULT_PATHS = frozenset({"/v1/batches", "/v1/trust-list", "/v1/revocations", "/v1/policy"})
 """The endpoints that injected faults apply to (what a kiosk calls)."""
@@ -279,6 +285,14 @@ class BatchHandler:
             )
         entries, bodies = self._entries(batch["entries"], kiosk_id)
         last = max(entries, key=lambda e: e.seq, default=None)
+        head = batch.get("head")
+        if head is not None and (
+            last is None
+            or not isinstance(head, dict)
+            or head.get("seq") != last.seq
+            or head.get("hash") != last.hash
+        ):
+            raise Rejected(422, "BAD_HEAD", "the batch's signed head is not its last entry")
         try:
             stored, new = self.store.store_batch(
                 kiosk_id=kiosk_id,
@@ -325,7 +339,7 @@ class BatchHandler:
         missing = sorted(expected - batch.keys())
         if missing:
             raise Rejected(422, "SCHEMA", f"batch field '{missing[0]}' is missing")
-        extra = sorted(batch.keys() - expected)
+        extra = sorted(batch.keys() - expected - {"head"})
         if extra:
             raise Rejected(422, "SCHEMA", f"batch field '{extra[0]}' is not a batch field")
         if batch["kiosk_id"] != kiosk_id:
@@ -679,6 +693,27 @@ def create_app(settings: ServerSettings) -> FastAPI:
         fields = time_fields(nonce, int(settings.clock() * 1000))
         body, signature = signer.sign(fields)
         return Response(body, media_type="application/json", headers={"X-Ack-Signature": signature})
+
+    @app.get("/v1/heads")
+    def heads(request: Request, nonce: str = "") -> Response:
+        """The chain heads this server acknowledged to the asking kiosk, signed with the ack
+        key; the kiosk signs ``heads_statement(kiosk id, nonce)`` (``kiosk log verify
+        --server``)."""
+        kiosk_id = request.headers.get("x-kiosk-id", "")
+        if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
+            raise Rejected(422, "SCHEMA", "nonce must be 16-64 letters or digits")
+        key = handler._public_key(kiosk_id) if kiosk_id else None
+        if key is None:
+            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        try:
+            signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True)
+            key.verify(signature, heads_statement(kiosk_id, nonce))
+        except (binascii.Error, ValueError, InvalidSignature):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Signature does not verify") from None
+        held = store.acked_heads(kiosk_id, limit=MAX_HEADS)
+        fields = heads_fields(kiosk_id, nonce, int(settings.clock() * 1000), held)
+        body, signed = signer.sign(fields)
+        return Response(body, media_type="application/json", headers={"X-Ack-Signature": signed})
 
     @app.get("/v1/ack-key")
     def ack_key() -> Response:

@@ -345,6 +345,20 @@ class ServerStore:
                 (error.kiosk_id, error.seq, error.held_hash, error.offered_hash, batch_id, now_ms),
             )
 
+    def acked_heads(self, kiosk_id: str, *, limit: int) -> list[tuple[int, str]]:
+        """(seq, hash) of the last entry of each batch acknowledged to this kiosk, by seq."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT response FROM batches WHERE kiosk_id = ? ORDER BY received_ms DESC LIMIT ?",
+                (kiosk_id, limit),
+            ).fetchall()
+        heads = {}
+        for (response,) in rows:
+            head = json.loads(response).get("head")
+            if head:
+                heads[int(head["seq"])] = str(head["hash"])
+        return sorted(heads.items())
+
     def seq_conflicts(self, kiosk_id: str) -> int:
         with self._lock:
             row = self._db.execute(

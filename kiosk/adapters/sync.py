@@ -90,8 +90,10 @@ from kiosk.core.server_signed import (
     PolicyScope,
     batch_statement,
     check_ack,
+    check_heads,
     check_policy_scope,
     check_time,
+    heads_statement,
     parse_ack_key_cert,
     pinned_ack_key,
     policy_scope,
@@ -278,7 +280,7 @@ class SyncStatus:
 # --- the client -------------------------------------------------------------------
 
 
-class _Unreachable(Exception):
+class Unreachable(Exception):
     """The server did not give a usable answer: retry later, same batch."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
@@ -402,7 +404,7 @@ class SyncClient:
         except FetchError as exc:
             self.stalled = exc.kind in ("deadline", "too-large")
             self._note(exc.message)
-            raise _Unreachable(exc.message) from None
+            raise Unreachable(exc.message) from None
         self.stalled = False
         server = parse_http_date(response.header("Date"))
         if server is not None:
@@ -416,14 +418,14 @@ class SyncClient:
                 " redirects are never followed"
             )
             self._note(message)
-            raise _Unreachable(message)
+            raise Unreachable(message)
         if response.status == 429 or response.status >= 500:
             _, message = _server_message(response)
             retry = parse_retry_after(response.header("Retry-After"), response.received_at)
             what = "busy (429)" if response.status == 429 else f"error {response.status}"
             detail = f": {message}" if message else ""
             self._note(f"{url}: server {what}{detail}")
-            raise _Unreachable(f"{url}: server {what}{detail}", retry)
+            raise Unreachable(f"{url}: server {what}{detail}", retry)
         return response
 
     # --- pushing ---------------------------------------------------------------
@@ -440,6 +442,7 @@ class SyncClient:
                 "batch_id": batch_id,
                 "sent_at_ms": int(sent_at * 1000),
                 "entries": [e.to_wire() for e in entries],
+                "head": {"seq": entries[-1].seq, "hash": entries[-1].hash},
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -477,7 +480,7 @@ class SyncClient:
             response = self._request(
                 "POST", "/v1/batches", cap=MAX_ACK_BYTES, data=batch.body, headers=headers
             )
-        except _Unreachable as exc:
+        except Unreachable as exc:
             return self._failed(exc.message, retry_after=exc.retry_after, reached=False)
         if response.status == 200:
             return self._acked(batch, response)
@@ -564,6 +567,32 @@ class SyncClient:
         """Kiosk minus server time now, carried from the last signed server time."""
         return confirmed_skew(self.server_time, self._clock(), self._monotonic())
 
+    def fetch_heads(self) -> tuple[Head, ...]:
+        """The chain heads the server acknowledged to this kiosk (signed); raises
+        Unreachable or AckError."""
+        missing = self._ensure_ack_key()
+        if missing:
+            raise Unreachable(missing)
+        nonce = secrets.token_hex(16)
+        signature = self.identity.sign(heads_statement(self.config.kiosk_id, nonce))
+        headers = {
+            "X-Kiosk-Id": self.config.kiosk_id,
+            "X-Signature": base64.b64encode(signature).decode("ascii"),
+        }
+        response = self._request(
+            "GET", f"/v1/heads?nonce={nonce}", cap=MAX_LIST_BYTES, headers=headers
+        )
+        if response.status != 200:
+            _, message = _server_message(response)
+            raise Unreachable(f"{self._base}/v1/heads: server {response.status}: {message}")
+        return check_heads(
+            response.body,
+            response.header("X-Ack-Signature"),
+            self.ack_key,
+            kiosk_id=self.config.kiosk_id,
+            nonce=nonce,
+        )
+
     # --- the ack key -------------------------------------------------------------
 
     def _load_ack_key(self) -> AckKey | None:
@@ -592,7 +621,7 @@ class SyncClient:
             return ""
         try:
             response = self._request("GET", "/v1/ack-key", cap=MAX_ACK_KEY_BYTES)
-        except _Unreachable as exc:
+        except Unreachable as exc:
             return exc.message
         if response.status != 200:
             return f"{self._base}/v1/ack-key: server answered {response.status}"
@@ -656,7 +685,7 @@ class SyncClient:
         headers = {"If-None-Match": f'"{held.version}"'} if held is not None else {}
         try:
             response = self._request("GET", path, cap=MAX_LIST_BYTES, headers=headers)
-        except _Unreachable as exc:
+        except Unreachable as exc:
             return ListOutcome(name, "failed", None if held is None else held.version, exc.message)
         held_version = None if held is None else held.version
         if response.status == 304:
@@ -694,7 +723,7 @@ class SyncClient:
         headers = {"If-None-Match": self._policy_etag} if self._policy_etag else {}
         try:
             response = self._request("GET", "/v1/policy", cap=MAX_POLICY_BYTES, headers=headers)
-        except _Unreachable as exc:
+        except Unreachable as exc:
             return ListOutcome(name, "failed", message=exc.message)
         if response.status == 304:
             return ListOutcome(name, "unchanged")
@@ -780,7 +809,7 @@ class SyncClient:
             path = f"/v1/time?nonce={secrets.token_hex(16)}"
         try:
             response = self._request("GET", path, cap=MAX_SMALL_BYTES)
-        except _Unreachable as exc:
+        except Unreachable as exc:
             self.failures += 1
             return False, exc.message
         if response.status != 200:

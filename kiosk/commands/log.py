@@ -1,13 +1,17 @@
 """``kiosk log``: check, export and purge the local entry log.
 
-    kiosk log verify --config kiosk.toml
+    kiosk log verify --config kiosk.toml [--server]
     kiosk log export --config kiosk.toml --format csv --since 2026-11-23T00:00:00+08:00 -o day.csv
     kiosk log export --config kiosk.toml --format jsonl
     kiosk log purge  --config kiosk.toml --days 28
     kiosk log parked --config kiosk.toml
 
 ``verify`` walks the hash chain: exit 0 when intact, 1 when broken (the
-message names the seq).  ``export`` writes CSV (with a header; a cell that
+message names the seq).  With ``--server`` it also asks the central server
+for the chain heads it acknowledged (signed with its ack key) and compares
+them with the local log, so a local rewrite of already-synced entries (the
+chain rebuilt to look intact) is caught: exit 1 on any mismatch or when the
+server cannot vouch.  ``export`` writes CSV (with a header; a cell that
 starts with ``= + - @``, tab or CR gets a leading apostrophe so a spreadsheet
 never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
 line, hashes checkable by anyone).  ``purge`` deletes only entries the server
@@ -50,6 +54,11 @@ def register(subparsers: Any) -> None:
 
     v = subs.add_parser("verify", help="check the hash chain of the entry log")
     v.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    v.add_argument(
+        "--server",
+        action="store_true",
+        help="also compare with the chain heads the central server acknowledged",
+    )
     v.set_defaults(func=run_verify)
 
     e = subs.add_parser("export", help="write entries as CSV or JSON Lines")
@@ -96,17 +105,53 @@ def _open_store(config: KioskConfig) -> Iterator[EntryStore]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    with _open_store(load_config(args.config)) as store:
+    config = load_config(args.config)
+    with _open_store(config) as store:
         try:
             report = store.verify_chain()
         except StoreError as exc:
             print(f"kiosk log verify: {exc}", file=sys.stderr)
             return 2
         parked = store.parked_count()
+        server_ok = _verify_with_server(config, store) if args.server else True
     print(report.message)
     if parked:
         print(f"{parked} entries parked (kiosk log parked)")
-    return 0 if report.ok else 1
+    return 0 if report.ok and server_ok else 1
+
+
+def _verify_with_server(config: KioskConfig, store: EntryStore) -> bool:
+    """Compare the local log with the heads the server acknowledged; print what was found."""
+    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.sync import SyncClient, Unreachable
+    from kiosk.adapters.trust_store import load_root
+    from kiosk.core.server_signed import AckError, compare_heads
+
+    if not config.server.url:
+        raise ConfigError(f"{config.path}: server.url is not set, so there is no server to ask")
+    client = SyncClient(
+        config, store, load_or_create_identity(config.identity_key), root_key=load_root(
+            config.root_key
+        )
+    )  # fmt: skip
+    try:
+        heads = client.fetch_heads()
+    except (Unreachable, AckError) as exc:
+        print(f"kiosk log verify --server: the server cannot vouch: {exc}", file=sys.stderr)
+        return False
+    finally:
+        client.close()
+    wanted = {h.seq for h in heads}
+    local = {e.seq: e.hash for e in store.iter_entries() if e.seq in wanted}
+    compared, problems = compare_heads(heads, local)
+    for line in problems:
+        print(f"server: {line}")
+    if not problems:
+        print(
+            f"server: {compared} acknowledged chain heads match the local log"
+            f" ({len(heads) - compared} no longer held locally)"
+        )
+    return not problems
 
 
 def run_parked(args: argparse.Namespace) -> int:

@@ -361,3 +361,73 @@ def site_policy_payload(
         "sites": list(sites),
         "exp": expires_at,
     }
+
+
+# --- acknowledged chain heads ----------------------------------------------------------
+
+HEADS_STATEMENT = b"checkpoint-heads-v1\n"
+
+
+def heads_statement(kiosk_id: str, nonce: str) -> bytes:
+    """What a kiosk signs to ask for the heads the server acknowledged to it."""
+    return HEADS_STATEMENT + kiosk_id.encode("utf-8") + b"\n" + nonce.encode("ascii")
+
+
+def heads_fields(
+    kiosk_id: str, nonce: str, server_time_ms: int, heads: Sequence[tuple[int, str]]
+) -> dict[str, Any]:
+    return {
+        "v": ACK_VERSION,
+        "typ": "heads",
+        "kiosk_id": kiosk_id,
+        "nonce": nonce,
+        "server_time_ms": server_time_ms,
+        "heads": [[seq, h] for seq, h in heads],
+    }
+
+
+def check_heads(
+    body: bytes, signature_b64: str | None, key: AckKey | None, *, kiosk_id: str, nonce: str
+) -> tuple[Head, ...]:
+    """The acknowledged heads from a signed answer for this kiosk and nonce; AckError."""
+    if key is None:
+        raise AckError("no server ack key is held yet")
+    try:
+        key.public_key.verify(base64.b64decode(signature_b64 or "", validate=True), body)
+        data = json.loads(body)
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise AckError("the heads answer is not signed by the server ack key") from None
+    if (
+        not isinstance(data, dict)
+        or data.get("typ") != "heads"
+        or data.get("kiosk_id") != kiosk_id
+        or data.get("nonce") != nonce
+        or not isinstance(data.get("heads"), list)
+    ):
+        raise AckError("the signed heads answer is not for this request")
+    heads = []
+    for item in data["heads"]:
+        if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int
+                and isinstance(item[1], str)):  # fmt: skip
+            raise AckError("the signed heads answer has a malformed head")
+        heads.append(Head(item[0], item[1]))
+    return tuple(heads)
+
+
+def compare_heads(heads: Sequence[Head], local: Mapping[int, str]) -> tuple[int, list[str]]:
+    """Compare acknowledged heads with the local log (seq -> hash of the entries held):
+    (heads compared, one line per mismatch).  Heads whose seq is no longer held locally
+    (purged) are not compared."""
+    compared = 0
+    problems = []
+    for head in heads:
+        mine = local.get(head.seq)
+        if mine is None:
+            continue
+        compared += 1
+        if mine != head.hash:
+            problems.append(
+                f"seq {head.seq}: the server acknowledged hash {head.hash[:16]}..., the local"
+                f" log now has {mine[:16]}...: entries already synced were rewritten"
+            )
+    return compared, problems
