@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socketserver
+import ssl
 import threading
 import time
 import zlib
@@ -55,7 +56,7 @@ def gzipped(data: bytes) -> bytes:
 class HostileServer:
     """A threaded HTTP/1.1 server on a free 127.0.0.1 port; a context manager."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(self, behaviour: Behaviour, *, tls: ssl.SSLContext | None = None) -> None:
         self.behaviour = behaviour
         self.seen: list[Seen] = []
         self.stop_drip = threading.Event()
@@ -103,6 +104,8 @@ class HostileServer:
             allow_reuse_address = True
 
         self._server = Server(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
