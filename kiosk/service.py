@@ -41,7 +41,7 @@ from typing import Any
 from kiosk.adapters.config import KioskConfig
 from kiosk.adapters.store import EntryStore
 from kiosk.core import visit as visits
-from kiosk.core.clock import clock_reasons
+from kiosk.core.clock import clock_reasons, purge_allowed
 from kiosk.core.entry import Entry, EntryDraft, EntryKind, new_entry_id
 from kiosk.core.model import Decision, Verdict
 from kiosk.core.pipeline import ScanContext
@@ -398,7 +398,13 @@ class KioskService:
             newest = self.store.newest_at_ms()
         except Exception:  # a log that cannot be read is reported by the writes
             newest = None
-        extra = clock_reasons(now_ms, newest, skew, self.config.sync.clock_warn_s)
+        extra = clock_reasons(
+            now_ms,
+            newest,
+            skew,
+            self.config.sync.clock_warn_s,
+            confirmed_skew_s=self._confirmed_skew(),
+        )
         if not extra:
             return decision
         reasons = (*decision.reasons, *extra)
@@ -496,8 +502,20 @@ class KioskService:
                 closed.append(visit.id)
         return closed
 
+    def _confirmed_skew(self) -> float | None:
+        """Kiosk minus server time from the last time the server signed, or None."""
+        confirmed = getattr(self._sync, "confirmed_skew", None)
+        return confirmed() if callable(confirmed) else None
+
     def purge(self) -> int:
-        """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones."""
+        """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones.
+
+        Only on a clock the server confirmed (a signed time) within ``sync.clock_warn_s``:
+        a kiosk started with its clock weeks ahead must not purge by that clock.
+        """
+        if not purge_allowed(self._confirmed_skew(), self.config.sync.clock_warn_s):
+            log.info("purge skipped: the server has not confirmed the kiosk clock")
+            return 0
         cutoff_ms = int((self._clock() - self.config.sync.retention_days * 86400) * 1000)
         try:
             return self.store.purge_synced(cutoff_ms)
@@ -664,7 +682,8 @@ class KioskService:
         skew = None
         if self._sync is not None:
             s = self._sync.status()
-            sync = SyncStatus(True, s.online, s.last_success_ms, self._backlog(), s.last_error)
+            shown = "; ".join(x for x in (s.last_error, getattr(s, "notes", "")) if x)
+            sync = SyncStatus(True, s.online, s.last_success_ms, self._backlog(), shown)
             warning, skew = s.clock_warning, s.clock_skew_s
         else:
             sync = SyncStatus(False, False, None, self._backlog(), "sync is off")
@@ -688,7 +707,13 @@ class KioskService:
         except Exception:
             newest = None
         if not warning:
-            reasons = clock_reasons(int(now * 1000), newest, skew, self.config.sync.clock_warn_s)
+            reasons = clock_reasons(
+                int(now * 1000),
+                newest,
+                skew,
+                self.config.sync.clock_warn_s,
+                confirmed_skew_s=self._confirmed_skew(),
+            )
             warning = "; ".join(r.message for r in reasons)
         return KioskStatus(
             kiosk_id=self.config.kiosk_id,

@@ -11,6 +11,13 @@ most per request:
     delay:0.5@3     wait 3 s (default 5) before processing, so a kiosk with a
                     shorter timeout gives up while the server still stores
     truncate:0.1    process, then send half the response body and close
+    redirect:0.1    answer 307 to another host without processing (a kiosk must not follow)
+    drip:0.1@0.5    process, then send the answer one byte every 0.5 s (default 1),
+                    20 bytes at most, and close: the kiosk's deadline must end it
+    bomb:0.1        answer 200 with a gzip bomb (64 MiB of zeros in ~64 KB) without
+                    processing: the kiosk's cap must stop it after decompression
+    poison:0.1@3    refuse, for good (422 POISON), a batch holding entry seq 3 (every
+                    time it is picked); @0 picks any batch.  Other requests pass
 
 ``none`` or an empty spec clears every fault.  Faults apply to the kiosk
 endpoints only (batches, lists, policy), never to admin, stats or health.
@@ -22,8 +29,18 @@ import random
 import threading
 from dataclasses import dataclass
 
-KINDS = ("drop", "500", "429", "delay", "truncate")
-DEFAULT_PARAM = {"drop": 0.0, "500": 0.0, "429": 1.0, "delay": 5.0, "truncate": 0.0}
+KINDS = ("drop", "500", "429", "delay", "truncate", "redirect", "drip", "bomb", "poison")
+DEFAULT_PARAM = {
+    "drop": 0.0,
+    "500": 0.0,
+    "429": 1.0,
+    "delay": 5.0,
+    "truncate": 0.0,
+    "redirect": 0.0,
+    "drip": 1.0,
+    "bomb": 0.0,
+    "poison": 0.0,
+}
 
 
 class FaultSpecError(ValueError):
@@ -38,7 +55,7 @@ class Fault:
 
     def __str__(self) -> str:
         text = f"{self.kind}:{self.rate:g}"
-        if self.kind in ("429", "delay"):
+        if self.kind in ("429", "delay", "drip", "poison"):
             text += f"@{self.param:g}"
         return text
 
@@ -93,10 +110,12 @@ class FaultInjector:
         with self._lock:
             self._faults = faults
 
-    def pick(self) -> Fault | None:
-        """The fault for this request, if any (at most one)."""
+    def pick(self, path: str = "/v1/batches") -> Fault | None:
+        """The fault for this request, if any (at most one); poison only picks batches."""
         with self._lock:
             for fault in self._faults:
+                if fault.kind == "poison" and path != "/v1/batches":
+                    continue
                 if fault.rate > 0 and self._rng.random() < fault.rate:
                     self.injected[fault.kind] += 1
                     return fault

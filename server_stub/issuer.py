@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from kiosk.adapters.list_files import write_atomic
-from kiosk.core import cbor, codec, cose, trust
+from kiosk.core import cbor, codec, cose, server_signed, trust
 from kiosk.core.errors import DecodeError
 from kiosk.core.model import (
     AreaVisit,
@@ -285,6 +285,31 @@ class Issuer:
     def sign_policy(self, text: str, *, version: int, now: int) -> bytes:
         """A site policy (TOML text) signed by the root, as the kiosks fetch it."""
         return self._sign_list(trust.signed_policy_payload(version, now, text))
+
+    def policy_version(self, text: str, sites: Sequence[str]) -> int:
+        """The version for this policy content: the same while it stays, one more for any
+        change (a restore from backup included), kept in the issuer state on disk."""
+        digest = server_signed.policy_digest(text, sites)
+        held = self._state.get("policy", {"version": 0, "digest": ""})
+        if held["digest"] != digest:
+            held = {"version": int(held["version"]) + 1, "digest": digest}
+            self._state["policy"] = held
+            self._save()
+        return int(held["version"])
+
+    def sign_site_policy(
+        self, text: str, *, sites: Sequence[str], now: int, valid_s: int = 7 * 86400
+    ) -> tuple[int, bytes]:
+        """A site policy with its version counter, sites and expiry, signed by the root."""
+        version = self.policy_version(text, sites)
+        payload = server_signed.site_policy_payload(
+            version, now, text, sites=sites, expires_at=now + valid_s
+        )
+        return version, self._sign_list(payload)
+
+    def certify_ack_key(self, spki: bytes, *, now: int, valid_s: int = 365 * 86400) -> bytes:
+        """The server's ack key (Ed25519 SPKI DER) certified by the root, as kiosks fetch it."""
+        return self._sign_list(server_signed.ack_key_payload(spki, now, now + valid_s))
 
     def republish(self, *, now: int) -> None:
         """Sign both lists again with fresh times (new versions)."""

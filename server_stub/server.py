@@ -4,22 +4,37 @@
 runs it with uvicorn on a free loopback port inside the current process
 (tests and benchmarks); ``server-stub serve`` runs it as its own process.
 
-    POST /v1/kiosks         register a kiosk's Ed25519 public key (loopback only)
-    POST /v1/batches        a signed batch of log entries -> an ack
+    POST /v1/kiosks         register a kiosk (admin credential) or re-key it (admin, or
+                            signed by its current key); a revoked kiosk is refused
+    POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
+    GET  /v1/time?nonce=N   the server's time and the nonce, signed with the ack key
+    GET  /v1/heads?nonce=N  the chain heads acknowledged to the (signing) kiosk, signed
+    GET  /v1/ack-key        the ack key's certificate, signed by the root (COSE_Sign1)
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
     GET  /v1/policy         the site policy TOML, signed by the root key (COSE_Sign1)
-    GET  /v1/stats          entries per kiosk, recent entries (read-only)
+    GET  /v1/stats          entries per kiosk; recent entries only with the admin credential
     GET  /healthz           liveness
     GET/POST /v1/admin/faults   the injected faults (loopback only)
 
 A batch is checked in this order, and nothing is stored unless every check
-passes: size (413, before anything is parsed), kiosk known (403), signature
-over the exact body bytes (401), JSON and schema (422), batch id seen before
+passes: from the headers alone, before any body is read, kiosk known and not
+revoked (403) and its signature over ``batch_statement(kiosk id, the body's
+SHA-256 in X-Body-SHA256)`` (401); then size (413), the body's SHA-256
+against the signed one (401), JSON and schema (422), batch id seen before
 (same body: the same answer again; other body: 409), replay window on
 ``sent_at_ms`` (400), every entry read strictly and its hash recomputed, the
-batch's entries linked to each other (422).  Then the batch is stored in one
-SQLite transaction.  Every response carries a ``Date`` header (uvicorn's).
+batch's entries linked to each other (422); then, inside the storing
+transaction, no seq already held by another entry of the kiosk (409
+SEQ_CONFLICT, recorded and counted in ``/v1/stats``) and the chain linked to
+the entries held just before and after (422 BAD_CHAIN).  Then the batch is
+stored in that one SQLite transaction.  Every response carries a ``Date``
+header (uvicorn's).
+
+Connections are bounded (``guarded_http``, ``ServerSettings``): an idle one
+is closed after ``keep_alive_s``, a request head must arrive within
+``header_timeout_s``, a body within ``body_timeout_s`` (408), and above
+``limit_concurrency`` connections + requests the answer is 503 at once.
 """
 
 from __future__ import annotations
@@ -27,7 +42,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
+import hmac
 import itertools
 import json
 import logging
@@ -35,6 +52,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +71,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk.core import cbor, cose
 from kiosk.core.entry import Entry, canonical_json, entry_from_wire
 from kiosk.core.errors import KioskError
+from kiosk.core.server_signed import (
+    Head,
+    ack_bytes,
+    ack_fields,
+    batch_statement,
+    heads_fields,
+    heads_statement,
+    policy_digest,
+    rekey_statement,
+    time_fields,
+)
+from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
+from server_stub.guarded_http import guarded_h11
 from server_stub.issuer import Issuer, IssuerError
-from server_stub.storage import ConflictError, ServerStore
+from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """Largest batch body accepted; a bigger one is answered 413 before it is parsed."""
@@ -65,6 +96,9 @@ REPLAY_WINDOW_S = 24 * 3600
 
 MAX_ENTRIES_PER_BATCH = 10_000
 """More entries than this in one batch is a schema error."""
+
+MAX_HEADS = 20_000
+"""Most chain heads returned by /v1/heads (the newest; one per batch)."""
 
 FAULT_PATHS = frozenset({"/v1/batches", "/v1/trust-list", "/v1/revocations", "/v1/policy"})
 """The endpoints that injected faults apply to (what a kiosk calls)."""
@@ -86,6 +120,26 @@ class ServerSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     replay_window_s: float = REPLAY_WINDOW_S
     max_entries: int = MAX_ENTRIES_PER_BATCH
+    keep_alive_s: float = 5.0
+    """An idle keep-alive connection is closed after this (uvicorn ``timeout_keep_alive``)."""
+    header_timeout_s: float = 10.0
+    """A request's headers must be complete this long after the connection opened or the
+    last response (``guarded_http``)."""
+    body_timeout_s: float = 30.0
+    """A request body must be complete this long after its headers (408 otherwise)."""
+    limit_concurrency: int = 64
+    """Connections plus running requests above this get 503 at once (uvicorn)."""
+    max_header_bytes: int = 16 * 1024
+    """Largest request head (h11 ``max_incomplete_event_size``)."""
+    sites: tuple[str, ...] = ("*",)
+    """The sites the served policy is signed for; ``*`` is every site."""
+    policy_valid_s: int = 7 * 86400
+    """A signed policy expires this long after it is signed."""
+    sign_acks: bool = True
+    """False only to measure what signing costs (bench/server_ingest.py); kiosks refuse
+    unsigned acks."""
+    ack_key_path: Path | None = None
+    """The server's Ed25519 ack key (PEM); None: ``server-ack-key.pem`` beside the database."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
 
@@ -148,9 +202,12 @@ class BatchHandler:
         self._keys_lock = threading.Lock()
 
     def _public_key(self, kiosk_id: str) -> ed25519.Ed25519PublicKey | None:
-        pem = self.store.kiosk_key(kiosk_id)
-        if pem is None:
+        record = self.store.kiosk_record(kiosk_id)
+        if record is None:
             return None
+        pem, revoked_ms = record
+        if revoked_ms is not None:
+            raise Rejected(403, "KIOSK_REVOKED", f"kiosk {kiosk_id!r} was revoked by the operator")
         with self._keys_lock:
             cached = self._keys.get(kiosk_id)
             if cached is not None and cached[0] == pem:
@@ -160,33 +217,62 @@ class BatchHandler:
             self._keys[kiosk_id] = (pem, key)
         return key
 
-    def handle(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
-        """The ack for a batch; raises Rejected with the status to answer."""
+    def authenticate(self, headers: Mapping[str, str]) -> tuple[str, str]:
+        """Who sends, from the headers alone, before any of the body is read.
+
+        Returns (kiosk id, the body's declared SHA-256); raises Rejected: 401
+        without an id, a hash or a signature that verifies, 403 for a kiosk
+        that is unknown or revoked.
+        """
         kiosk_id = headers.get("x-kiosk-id", "")
         if not kiosk_id:
             raise Rejected(401, "NO_KIOSK_ID", "the X-Kiosk-Id header is missing")
         key = self._public_key(kiosk_id)
         if key is None:
             raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        declared = headers.get("x-body-sha256", "").lower()
+        if len(declared) != 64 or any(c not in "0123456789abcdef" for c in declared):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Body-SHA256 must be 64 hex digits")
         try:
             signature = base64.b64decode(headers.get("x-signature", ""), validate=True)
         except (binascii.Error, ValueError):
             raise Rejected(401, "BAD_SIGNATURE", "X-Signature is not base64") from None
         try:
-            key.verify(signature, body)
+            key.verify(signature, batch_statement(kiosk_id, declared))
         except InvalidSignature:
             raise Rejected(
                 401, "BAD_SIGNATURE", f"signature does not verify with kiosk {kiosk_id}'s key"
             ) from None
+        return kiosk_id, declared
+
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+        """The ack fields for a batch (to be signed); raises Rejected with the status to answer."""
+        response, kiosk_id, digest = self._handle(body, headers)
+        return ack_fields(
+            kiosk_id=kiosk_id,
+            batch_id=response["batch_id"],
+            body_sha256=digest,
+            accepted=response["accepted"],
+            stored=response["stored"],
+            duplicates=response["duplicates"],
+            server_time_ms=int(self.settings.clock() * 1000),
+            head=Head(**response["head"]) if response.get("head") else None,
+        )
+
+    def _handle(self, body: bytes, headers: Mapping[str, str]) -> tuple[dict[str, Any], str, str]:
+        kiosk_id, declared = self.authenticate(headers)
+        digest = hashlib.sha256(body).hexdigest()
+        if digest != declared:
+            raise Rejected(401, "BAD_SIGNATURE", "the body does not match its signed SHA-256")
 
         batch = self._parse(body, kiosk_id)
         batch_id = batch["batch_id"]
         if headers.get("idempotency-key", "") != batch_id:
             raise Rejected(422, "SCHEMA", "Idempotency-Key must equal the batch_id")
-        digest = hashlib.sha256(body).hexdigest()
         seen = self.store.find_batch(batch_id)
         if seen is not None:
-            return self._again(seen.kiosk_id, seen.body_sha256, seen.response, kiosk_id, digest)
+            again = self._again(seen.kiosk_id, seen.body_sha256, seen.response, kiosk_id, digest)
+            return again, kiosk_id, digest
 
         now_ms = int(self.settings.clock() * 1000)
         window_ms = int(self.settings.replay_window_s * 1000)
@@ -198,6 +284,15 @@ class BatchHandler:
                 f"outside the +-{self.settings.replay_window_s:.0f} s window",
             )
         entries, bodies = self._entries(batch["entries"], kiosk_id)
+        last = max(entries, key=lambda e: e.seq, default=None)
+        head = batch.get("head")
+        if head is not None and (
+            last is None
+            or not isinstance(head, dict)
+            or head.get("seq") != last.seq
+            or head.get("hash") != last.hash
+        ):
+            raise Rejected(422, "BAD_HEAD", "the batch's signed head is not its last entry")
         try:
             stored, new = self.store.store_batch(
                 kiosk_id=kiosk_id,
@@ -206,14 +301,22 @@ class BatchHandler:
                 entries=entries,
                 bodies=bodies,
                 now_ms=now_ms,
+                head=None if last is None else (last.seq, last.hash),
             )
+        except SeqConflictError as exc:
+            self.store.record_seq_conflict(exc, batch_id=batch_id, now_ms=now_ms)
+            log.warning("refused batch %s: %s", batch_id, exc)
+            raise Rejected(409, "SEQ_CONFLICT", str(exc)) from None
         except ConflictError as exc:
             raise Rejected(409, "ENTRY_CONFLICT", str(exc)) from None
+        except ChainBreakError as exc:
+            raise Rejected(422, "BAD_CHAIN", str(exc)) from None
         if not new:
-            return self._again(
+            again = self._again(
                 stored.kiosk_id, stored.body_sha256, stored.response, kiosk_id, digest
             )
-        return stored.response
+            return again, kiosk_id, digest
+        return stored.response, kiosk_id, digest
 
     @staticmethod
     def _again(
@@ -236,7 +339,7 @@ class BatchHandler:
         missing = sorted(expected - batch.keys())
         if missing:
             raise Rejected(422, "SCHEMA", f"batch field '{missing[0]}' is missing")
-        extra = sorted(batch.keys() - expected)
+        extra = sorted(batch.keys() - expected - {"head"})
         if extra:
             raise Rejected(422, "SCHEMA", f"batch field '{extra[0]}' is not a batch field")
         if batch["kiosk_id"] != kiosk_id:
@@ -312,7 +415,7 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"] not in FAULT_PATHS:
             await self.app(scope, receive, send)
             return
-        fault = self.injector.pick()
+        fault = self.injector.pick(scope["path"])
         if fault is None:
             await self.app(scope, receive, send)
             return
@@ -323,6 +426,28 @@ class FaultMiddleware:
             headers = {"Retry-After": f"{fault.param:g}"} if status == 429 else {}
             response = _error(status, f"FAULT_{status}", "injected fault", **headers)
             await response(scope, receive, send)
+            return
+        if fault.kind == "redirect":
+            await self._drain(receive)
+            where = f"http://127.0.0.1:9{scope['path']}"
+            await Response(status_code=307, headers={"Location": where})(scope, receive, send)
+            return
+        if fault.kind == "bomb":
+            await self._drain(receive)
+            bomb = Response(_gzip_bomb(), headers={"Content-Encoding": "gzip"})
+            await bomb(scope, receive, send)
+            return
+        if fault.kind == "poison":
+            buffered = await self._buffer(receive)
+            if scope["path"] == "/v1/batches" and _holds_seq(buffered, int(fault.param)):
+                response = _error(422, "POISON", "injected: this batch is refused for good")
+                await response(scope, receive, send)
+                return
+
+            async def again() -> Message:
+                return buffered.pop(0) if buffered else await receive()
+
+            await self.app(scope, again, send)
             return
         if fault.kind == "delay":
             # Take the whole request first: the server has it even if the client gives up.
@@ -344,6 +469,13 @@ class FaultMiddleware:
         start = next(m for m in messages if m["type"] == "http.response.start")
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         await send(start)
+        if fault.kind == "drip":
+            for i in range(min(len(body), 20)):
+                await send(
+                    {"type": "http.response.body", "body": body[i : i + 1], "more_body": True}
+                )
+                await asyncio.sleep(fault.param)
+            return
         if fault.kind == "truncate" and body:
             await send(
                 {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
@@ -367,6 +499,25 @@ class FaultMiddleware:
                 return
 
 
+@functools.cache
+def _gzip_bomb() -> bytes:
+    """64 MiB of zeros, gzip-compressed (~64 KB)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    return b"".join([*(z.compress(block) for _ in range(64)), z.flush()])
+
+
+def _holds_seq(messages: list[Message], seq: int) -> bool:
+    """Does the buffered batch hold an entry with this seq (0: any batch)?"""
+    if seq == 0:
+        return True
+    try:
+        batch = json.loads(b"".join(m.get("body", b"") for m in messages))
+        return any(e.get("seq") == seq for e in batch["entries"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 class _QuietFaults(logging.Filter):
     """Hides uvicorn's complaint about the responses the faults cut short on purpose."""
 
@@ -377,8 +528,9 @@ class _QuietFaults(logging.Filter):
 # --- the application ------------------------------------------------------------
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, or Rejected(413) once it passes ``limit`` bytes.
+async def _read_body(request: Request, limit: int, timeout_s: float = 30.0) -> bytes:
+    """The request body, or Rejected(413) once it passes ``limit`` bytes, or Rejected(408)
+    when it is not complete within ``timeout_s`` (a trickled body).
 
     The rest of an oversized body is read and thrown away (up to 4x the
     limit) so that the client sees the 413 instead of a reset connection.
@@ -390,20 +542,47 @@ async def _read_body(request: Request, limit: int) -> bytes:
     size = 0
     too_large = length is not None and length.isdigit() and int(length) > limit
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                too_large = True
-                chunks.clear()
-                if size > 4 * limit:
-                    break
-            elif not too_large:
-                chunks.append(chunk)
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    too_large = True
+                    chunks.clear()
+                    if size > 4 * limit:
+                        break
+                elif not too_large:
+                    chunks.append(chunk)
     except ClientDisconnect:
         raise Rejected(499, "CLIENT_GONE", "the client closed the connection") from None
+    except TimeoutError:
+        raise Rejected(
+            408, "BODY_TIMEOUT", f"the body did not arrive within {timeout_s:g} s"
+        ) from None
     if too_large:
         raise Rejected(413, "TOO_LARGE", f"body of {length or size} bytes, more than {limit}")
     return b"".join(chunks)
+
+
+def _check_rekey(
+    request: Request, body: bytes, kiosk_id: str, record: tuple[str, int | None]
+) -> None:
+    """A re-key without the admin credential must be signed by the kiosk's current key."""
+    pem, revoked_ms = record
+    if revoked_ms is not None:
+        raise Rejected(403, "KIOSK_REVOKED", f"kiosk {kiosk_id!r} was revoked by the operator")
+    refused = Rejected(
+        403,
+        "REKEY_REFUSED",
+        f"kiosk {kiosk_id!r} is registered: a new key needs the admin credential or a request"
+        " signed by its current key",
+    )
+    if request.headers.get("x-kiosk-id", "") != kiosk_id:
+        raise refused
+    try:
+        signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True)
+        load_ed25519_public_pem(pem).verify(signature, rekey_statement(body))
+    except (binascii.Error, ValueError, InvalidSignature):
+        raise refused from None
 
 
 def _loopback_only(request: Request) -> None:
@@ -412,13 +591,27 @@ def _loopback_only(request: Request) -> None:
         raise Rejected(403, "LOOPBACK_ONLY", "admin endpoints answer on 127.0.0.1 only")
 
 
+def ack_key_path(settings: ServerSettings) -> Path:
+    return settings.ack_key_path or settings.db_path.with_name("server-ack-key.pem")
+
+
+def make_signer(settings: ServerSettings) -> AckSigner:
+    """The ack key (made on first start) and its certificate from the issuer's root."""
+    key = load_or_create_ack_key(ack_key_path(settings))
+    issuer = Issuer.open(settings.issuer_dir)
+    certificate = issuer.certify_ack_key(public_spki(key), now=int(settings.clock()) - 60)
+    return AckSigner(key, certificate)
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The server application; opens (or creates) the database at ``settings.db_path``."""
     store = ServerStore(settings.db_path)
     handler = BatchHandler(store, settings)
+    signer = make_signer(settings)
     injector = FaultInjector(settings.faults, seed=settings.fault_seed)
     app = FastAPI(title="Checkpoint central server stub", docs_url=None, redoc_url=None)
     app.state.store = store
+    app.state.signer = signer
     app.state.injector = injector
     app.state.settings = settings
 
@@ -430,9 +623,28 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def healthz() -> dict[str, Any]:
         return {"ok": True, "server_time_ms": int(settings.clock() * 1000)}
 
+    def is_admin(request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return False
+        digest = hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
+        return any(hmac.compare_digest(digest, h) for h in store.admin_token_hashes())
+
+    def require_admin(request: Request) -> None:
+        if not is_admin(request):
+            raise Rejected(
+                401,
+                "ADMIN_REQUIRED",
+                "this needs the operator's admin credential (Authorization: Bearer TOKEN,"
+                " from server-stub admin init-admin)",
+            )
+
     @app.post("/v1/kiosks")
     async def register_kiosk(request: Request) -> JSONResponse:
-        _loopback_only(request)
+        """Register a kiosk (admin credential) or re-key one (admin, or signed by its current
+        key over ``rekey_statement(body)`` in ``X-Signature``)."""
+        admin = is_admin(request)
         body = await _read_body(request, 64 * 1024)
         try:
             data = json.loads(body)
@@ -448,17 +660,65 @@ def create_app(settings: ServerSettings) -> FastAPI:
             load_ed25519_public_pem(pem)
         except ValueError as exc:
             raise Rejected(422, "BAD_KEY", f"public_key_pem: {exc}") from None
+        if not admin:
+            record = store.kiosk_record(kiosk_id)
+            if record is None:
+                require_admin(request)
+            else:
+                _check_rekey(request, body, kiosk_id, record)
         changed = store.register_kiosk(kiosk_id, pem, now_ms=int(settings.clock() * 1000))
+        log.info("kiosk %s %s (%s)", kiosk_id, "keyed" if changed else "unchanged",
+                 "admin" if admin else "signed by its current key")  # fmt: skip
         return JSONResponse(
             {"kiosk_id": kiosk_id, "changed": changed}, status_code=201 if changed else 200
         )
 
     @app.post("/v1/batches")
-    async def post_batch(request: Request) -> JSONResponse:
-        body = await _read_body(request, settings.max_body_bytes)
+    async def post_batch(request: Request) -> Response:
         headers = {k.lower(): v for k, v in request.headers.items()}
-        ack = await run_in_threadpool(handler.handle, body, headers)
-        return JSONResponse(ack)
+        # who sends is checked on the headers alone: a stranger gets nothing read
+        await run_in_threadpool(handler.authenticate, headers)
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+        fields = await run_in_threadpool(handler.handle, body, headers)
+        if not settings.sign_acks:
+            return Response(ack_bytes(fields), media_type="application/json")
+        ack, signature = signer.sign(fields)
+        return Response(ack, media_type="application/json", headers={"X-Ack-Signature": signature})
+
+    @app.get("/v1/time")
+    def signed_time(nonce: str = "") -> Response:
+        """The server's time and the kiosk's nonce, signed with the ack key."""
+        if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
+            raise Rejected(422, "SCHEMA", "nonce must be 16-64 letters or digits")
+        fields = time_fields(nonce, int(settings.clock() * 1000))
+        body, signature = signer.sign(fields)
+        return Response(body, media_type="application/json", headers={"X-Ack-Signature": signature})
+
+    @app.get("/v1/heads")
+    def heads(request: Request, nonce: str = "") -> Response:
+        """The chain heads this server acknowledged to the asking kiosk, signed with the ack
+        key; the kiosk signs ``heads_statement(kiosk id, nonce)`` (``kiosk log verify
+        --server``)."""
+        kiosk_id = request.headers.get("x-kiosk-id", "")
+        if not 16 <= len(nonce) <= 64 or not nonce.isalnum():
+            raise Rejected(422, "SCHEMA", "nonce must be 16-64 letters or digits")
+        key = handler._public_key(kiosk_id) if kiosk_id else None
+        if key is None:
+            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        try:
+            signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True)
+            key.verify(signature, heads_statement(kiosk_id, nonce))
+        except (binascii.Error, ValueError, InvalidSignature):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Signature does not verify") from None
+        held = store.acked_heads(kiosk_id, limit=MAX_HEADS)
+        fields = heads_fields(kiosk_id, nonce, int(settings.clock() * 1000), held)
+        body, signed = signer.sign(fields)
+        return Response(body, media_type="application/json", headers={"X-Ack-Signature": signed})
+
+    @app.get("/v1/ack-key")
+    def ack_key() -> Response:
+        """The ack key's certificate, signed by the root the kiosks pin."""
+        return Response(signer.certificate, media_type="application/cose")
 
     def _list(kind: str, request: Request) -> Response:
         try:
@@ -482,38 +742,49 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def revocations(request: Request) -> Response:
         return _list("revocation", request)
 
-    signed_policies: dict[tuple[str, int], bytes] = {}
+    signed_policies: dict[tuple[str, int], tuple[int, bytes]] = {}
+    policy_lock = threading.Lock()
 
     @app.get("/v1/policy")
     def policy(request: Request) -> Response:
         """The site policy TOML, signed by the root key like the lists.
 
-        Its version is the policy file's modification time (whole seconds), so
-        an edited file is a newer policy; the ETag also covers the text.
+        Its version is a counter the issuer keeps (``Issuer.policy_version``):
+        one more for every change of the text or the sites, never an mtime (two
+        edits in one second, or a restore from backup, each get a new version).
+        The payload names ``settings.sites`` and expires after
+        ``settings.policy_valid_s``; it is signed again when half of that is gone.
         """
         try:
-            data = settings.policy_path.read_bytes()
-            version = max(1, int(settings.policy_path.stat().st_mtime))
-            text = data.decode("utf-8")
+            text = settings.policy_path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise Rejected(503, "NO_POLICY", f"policy unavailable: {exc}") from None
-        digest = hashlib.sha256(data).hexdigest()
-        etag = f'"{version}-{digest[:32]}"'
-        if _etag_matches(request.headers.get("if-none-match"), etag):
-            return Response(status_code=304, headers={"ETag": etag})
-        key = (digest, version)
-        if key not in signed_policies:
+        digest = policy_digest(text, settings.sites)
+        now = int(settings.clock())
+        with policy_lock:
             try:
                 issuer = Issuer.open(settings.issuer_dir)
-                signed_policies[key] = issuer.sign_policy(
-                    text, version=version, now=int(time.time())
-                )
+                version = issuer.policy_version(text, settings.sites)
+                cached = signed_policies.get((digest, version))
+                if cached is None or now - cached[0] > settings.policy_valid_s // 2:
+                    _, data = issuer.sign_site_policy(
+                        text, sites=settings.sites, now=now, valid_s=settings.policy_valid_s
+                    )
+                    cached = signed_policies[(digest, version)] = (now, data)
             except (IssuerError, OSError) as exc:
                 raise Rejected(503, "NO_POLICY", f"policy cannot be signed: {exc}") from None
-        return Response(signed_policies[key], media_type="application/cose", headers={"ETag": etag})
+        signed_at, data = cached
+        etag = f'"{version}-{digest[:16]}-{signed_at}"'
+        if _etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(data, media_type="application/cose", headers={"ETag": etag})
 
     @app.get("/v1/stats")
-    def stats(recent: int = 5, chain: bool = False) -> dict[str, Any]:
+    def stats(request: Request, recent: int = 5, chain: bool = False) -> dict[str, Any]:
+        """Counts for anyone; recent entries (names, holder keys, hashes) for the admin only."""
+        admin = is_admin(request)
+        if not admin and "recent" in request.query_params and recent > 0:
+            require_admin(request)
         kiosks = []
         for s in store.stats():
             row: dict[str, Any] = {
@@ -524,8 +795,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 "last_seq": s.last_seq,
                 "last_at_ms": s.last_at_ms,
                 "verdicts": s.verdicts,
-                "recent": store.recent(s.kiosk_id, max(0, min(recent, 100))),
+                "seq_conflicts": store.seq_conflicts(s.kiosk_id),
             }
+            if admin:
+                row["recent"] = store.recent(s.kiosk_id, max(0, min(recent, 100)))
             if chain:
                 check = store.check_chain(s.kiosk_id)
                 row["chain"] = {"ok": check.ok, "message": check.message}
@@ -579,7 +852,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+def uvicorn_config(
+    app: Any, settings: ServerSettings, *, log_level: str = "warning"
+) -> uvicorn.Config:
+    """uvicorn with the server's connection limits (see ``ServerSettings``)."""
     logging.getLogger("uvicorn.error").addFilter(_QuietFaults())
     return uvicorn.Config(
         app,
@@ -588,7 +864,11 @@ def uvicorn_config(app: Any, *, log_level: str = "warning") -> uvicorn.Config:
         date_header=True,
         server_header=False,
         lifespan="off",
-        timeout_keep_alive=30,
+        http=guarded_h11(settings.header_timeout_s),
+        timeout_keep_alive=max(1, round(settings.keep_alive_s)),
+        limit_concurrency=settings.limit_concurrency,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -601,7 +881,7 @@ class ServerThread:
         self._sock = bind_socket(host, 0)
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
-        self._server = uvicorn.Server(uvicorn_config(self.app))
+        self._server = uvicorn.Server(uvicorn_config(self.app, settings))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )

@@ -1,5 +1,8 @@
 """The central server's SQLite database: registered kiosks, received batches, entries.
 
+Also the admin credentials (SHA-256 of each admin token, never the token)
+and, per kiosk, when it was revoked.
+
 One file, WAL journal, ``synchronous=FULL``.  A batch is stored in ONE
 transaction: its entries and the batch row holding the answer that was
 given.  A server killed mid-batch therefore holds all of the batch or none
@@ -27,7 +30,7 @@ from typing import Any
 
 from kiosk.core.entry import GENESIS_HASH, Entry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (
@@ -56,11 +59,47 @@ CREATE TABLE IF NOT EXISTS entries (
     body            TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_by_kiosk_seq ON entries (kiosk_id, seq);
+CREATE TABLE IF NOT EXISTS seq_conflicts (
+    kiosk_id        TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    held_hash       TEXT NOT NULL,
+    offered_hash    TEXT NOT NULL,
+    batch_id        TEXT NOT NULL,
+    at_ms           INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS admin_tokens (
+    token_sha256    TEXT PRIMARY KEY,
+    created_ms      INTEGER NOT NULL
+);
 """
+
+_MIGRATIONS = (
+    # version 2: revoked kiosks
+    ("kiosks", "revoked_ms", "ALTER TABLE kiosks ADD COLUMN revoked_ms INTEGER"),
+)
 
 
 class ConflictError(Exception):
     """An entry id is already stored with different contents."""
+
+
+class SeqConflictError(ConflictError):
+    """A seq of this kiosk is already held by another entry (a kiosk whose log was lost
+    and started again, or a forgery): refused, never stored twice, and recorded."""
+
+    def __init__(self, kiosk_id: str, seq: int, held_hash: str, offered_hash: str) -> None:
+        super().__init__(
+            f"kiosk {kiosk_id} seq {seq} is already held with hash {held_hash[:16]}...,"
+            f" this batch offers {offered_hash[:16]}..."
+        )
+        self.kiosk_id = kiosk_id
+        self.seq = seq
+        self.held_hash = held_hash
+        self.offered_hash = offered_hash
+
+
+class ChainBreakError(Exception):
+    """A batch's entries do not link to the entries the server already holds."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +153,10 @@ class ServerStore:
                     f"({SCHEMA_VERSION})"
                 )
             self._db.executescript(_SCHEMA)
+            for table, column, sql in _MIGRATIONS:
+                columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self._db.execute(sql)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -123,20 +166,54 @@ class ServerStore:
     # --- kiosks -----------------------------------------------------------
 
     def register_kiosk(self, kiosk_id: str, public_key_pem: str, *, now_ms: int) -> bool:
-        """Register or re-key a kiosk; True when something changed."""
+        """Register or re-key a kiosk (and lift a revocation); True when something changed.
+
+        Who may call this is the caller's business: the HTTP API lets the admin
+        credential or the kiosk's current key do it, the admin command the
+        operator holding the database file.
+        """
         with self._lock:
             row = self._db.execute(
-                "SELECT public_key_pem FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+                "SELECT public_key_pem, revoked_ms FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
             ).fetchone()
-            if row is not None and row[0] == public_key_pem:
+            if row is not None and row[0] == public_key_pem and row[1] is None:
                 return False
             self._db.execute(
                 "INSERT INTO kiosks (kiosk_id, public_key_pem, registered_ms) VALUES (?, ?, ?)"
                 " ON CONFLICT (kiosk_id) DO UPDATE SET public_key_pem = excluded.public_key_pem,"
-                " registered_ms = excluded.registered_ms",
+                " registered_ms = excluded.registered_ms, revoked_ms = NULL",
                 (kiosk_id, public_key_pem, now_ms),
             )
             return True
+
+    def revoke_kiosk(self, kiosk_id: str, *, now_ms: int) -> bool:
+        """Refuse this kiosk from now on; False when it is not registered."""
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE kiosks SET revoked_ms = COALESCE(revoked_ms, ?) WHERE kiosk_id = ?",
+                (now_ms, kiosk_id),
+            )
+        return cur.rowcount > 0
+
+    def kiosk_record(self, kiosk_id: str) -> tuple[str, int | None] | None:
+        """(public key PEM, revoked at ms or None), or None when not registered."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT public_key_pem, revoked_ms FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), row[1])
+
+    def add_admin_token(self, token_sha256: str, *, now_ms: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO admin_tokens (token_sha256, created_ms) VALUES (?, ?)",
+                (token_sha256, now_ms),
+            )
+
+    def admin_token_hashes(self) -> frozenset[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT token_sha256 FROM admin_tokens").fetchall()
+        return frozenset(str(r[0]) for r in rows)
 
     def kiosk_key(self, kiosk_id: str) -> str | None:
         with self._lock:
@@ -174,6 +251,7 @@ class ServerStore:
         entries: Sequence[Entry],
         bodies: Sequence[str],
         now_ms: int,
+        head: tuple[int, str] | None = None,
     ) -> tuple[StoredBatch, bool]:
         """Store a batch and its new entries in one transaction.
 
@@ -196,6 +274,7 @@ class ServerStore:
                         raise ConflictError(
                             f"entry {entry.id} is already stored with different contents"
                         )
+                self._check_neighbours(kiosk_id, [e for e in entries if e.id not in held])
                 new = [
                     (e.id, e.kiosk_id, e.seq, e.at_ms, e.kind.value, e.verdict, e.prev_hash,
                      e.hash, batch_id, now_ms, body)
@@ -214,6 +293,7 @@ class ServerStore:
                     "stored": stored,
                     "duplicates": len(entries) - stored,
                     "server_time_ms": now_ms,
+                    "head": None if head is None else {"seq": head[0], "hash": head[1]},
                 }
                 self._db.execute(
                     "INSERT INTO batches (batch_id, kiosk_id, body_sha256, response, received_ms)"
@@ -225,6 +305,66 @@ class ServerStore:
                 self._db.execute("ROLLBACK")
                 raise
         return StoredBatch(kiosk_id, body_sha256, response), True
+
+    def _check_neighbours(self, kiosk_id: str, new: Sequence[Entry]) -> None:
+        """New entries take no seq already held, and link to the held entries around them."""
+        if not new:
+            return
+        low = min(e.seq for e in new) - 1
+        high = max(e.seq for e in new) + 1
+        around = {
+            int(r[0]): (str(r[1]), str(r[2]))
+            for r in self._db.execute(
+                "SELECT seq, prev_hash, hash FROM entries"
+                " WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
+                (kiosk_id, low, high),
+            )
+        }
+        if not around:
+            return
+        for e in new:
+            same = around.get(e.seq)
+            if same is not None:
+                raise SeqConflictError(kiosk_id, e.seq, same[1], e.hash)
+            before = around.get(e.seq - 1)
+            if before is not None and before[1] != e.prev_hash:
+                raise ChainBreakError(
+                    f"seq {e.seq} does not link to seq {e.seq - 1} that the server holds"
+                )
+            after = around.get(e.seq + 1)
+            if after is not None and after[0] != e.hash:
+                raise ChainBreakError(
+                    f"seq {e.seq + 1} that the server holds does not link to seq {e.seq}"
+                )
+
+    def record_seq_conflict(self, error: SeqConflictError, *, batch_id: str, now_ms: int) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO seq_conflicts (kiosk_id, seq, held_hash, offered_hash, batch_id,"
+                " at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                (error.kiosk_id, error.seq, error.held_hash, error.offered_hash, batch_id, now_ms),
+            )
+
+    def acked_heads(self, kiosk_id: str, *, limit: int) -> list[tuple[int, str]]:
+        """(seq, hash) of the last entry of each batch acknowledged to this kiosk, by seq."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT response FROM batches WHERE kiosk_id = ? ORDER BY received_ms DESC LIMIT ?",
+                (kiosk_id, limit),
+            ).fetchall()
+        heads = {}
+        for (response,) in rows:
+            head = json.loads(response).get("head")
+            if head:
+                heads[int(head["seq"])] = str(head["hash"])
+        return sorted(heads.items())
+
+    def seq_conflicts(self, kiosk_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT count(*) FROM seq_conflicts WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+        return int(row[0])
 
     def _held(self, entries: Sequence[Entry]) -> dict[str, tuple[str, str]]:
         """Entries among these already stored: id -> (hash, kiosk_id)."""

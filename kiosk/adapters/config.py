@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -79,6 +80,28 @@ def read_capped(path: Path, cap: int, what: str) -> bytes:
 class ServerConfig:
     url: str = ""
     timeout_s: float = 5.0
+    deadline_s: float = 30.0
+    """Longest a whole request may take, answer included (a drip ends here)."""
+    insecure_http: bool = False
+    """Allow plain http:// to a host other than loopback (shown in the status bar)."""
+    ca_file: Path | None = None
+    """PEM CA bundle pinned for https://; None uses the system store."""
+    ack_key: Path | None = None
+    """The server's ack public key (PEM) pinned here; None: the root-signed /v1/ack-key."""
+
+    @property
+    def plain_http(self) -> bool:
+        """True when entries would cross the network unencrypted (http:// off loopback)."""
+        return bool(self.url) and self.url.startswith("http://") and not is_loopback_url(self.url)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def is_loopback_url(url: str) -> bool:
+    """Does this URL name this machine (127.0.0.0/8, ::1, localhost)?"""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 @dataclass(frozen=True)
@@ -279,12 +302,26 @@ def load_config(path: str | Path) -> KioskConfig:
         raise r._fail("data_dir", "a directory", str(data_dir))
 
     s = r.sub("server")
+    ca_text = s.string("ca_file", "")
+    ack_text = s.string("ack_key", "")
     server = ServerConfig(
         url=s.string("url", ""),
         timeout_s=s.number("timeout_s", 5.0, low=0.1, high=120),
+        deadline_s=s.number("deadline_s", 30.0, low=0.1, high=600),
+        insecure_http=s.boolean("insecure_http", False),
+        ca_file=s.path_value("ca_file") if ca_text else None,
+        ack_key=s.path_value("ack_key") if ack_text else None,
     )
     if server.url and not server.url.startswith(("http://", "https://")):
         raise s._fail("url", "an http:// or https:// URL", server.url)
+    if server.plain_http and not server.insecure_http:
+        raise s._fail(
+            "url",
+            "https:// (plain http:// only to 127.0.0.1, or with server.insecure_http = true)",
+            server.url,
+        )
+    if server.ca_file is not None and not server.ca_file.is_file():
+        raise s._fail("ca_file", "a PEM file of CA certificates that exists", str(server.ca_file))
     s.check_unknown()
 
     y = r.sub("sync")

@@ -146,6 +146,38 @@ _SQL_RANGE = (
 )
 
 
+_PARKED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS parked (
+    seq          INTEGER PRIMARY KEY,
+    entry_id     TEXT NOT NULL,
+    batch_id     TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    parked_at_ms INTEGER NOT NULL
+)
+"""
+"""Unsent entries the server refused for good (a 4xx other than auth or rate): set aside
+with the server's reason so the rest of the backlog goes on; never deleted, sent again
+with ``kiosk sync --retry-parked``.  Created on open, so older logs gain it."""
+
+_SQL_SENDABLE = (
+    f"SELECT {_E_COLUMNS} FROM outbox o JOIN entries e ON e.seq = o.seq "  # noqa: S608
+    "WHERE o.sent_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM parked p WHERE p.seq = o.seq) "
+    "ORDER BY o.seq LIMIT ?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedBatch:
+    """Entries set aside together: the batch the server refused, and why."""
+
+    batch_id: str
+    reason: str
+    parked_at_ms: int
+    first_seq: int
+    last_seq: int
+    count: int
+
+
 class StoreError(Exception):
     """The entry log cannot be opened, read or written; the message names the file."""
 
@@ -296,6 +328,7 @@ class EntryStore:
             else:
                 self._check_meta()
                 self._migrate()
+            c.execute(_PARKED_SCHEMA)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -597,6 +630,65 @@ class EntryStore:
     def backlog(self) -> int:
         """How many entries wait to be sent."""
         return int(self._scalar("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL"))
+
+    # --- parked batches (see _PARKED_SCHEMA) -------------------------------------------
+
+    def sendable(self, limit: int) -> list[Entry]:
+        """Unsent entries that are not parked, oldest first (what sync sends next)."""
+        return self._select(_SQL_SENDABLE, (limit,))
+
+    def park(self, entry_ids: Sequence[str], *, batch_id: str, reason: str, at_ms: int) -> int:
+        """Set these unsent entries aside with the server's reason; returns how many."""
+        with self._lock:
+            c = self._conn
+            try:
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    before = c.total_changes
+                    c.executemany(
+                        "INSERT OR IGNORE INTO parked (seq, entry_id, batch_id, reason,"
+                        " parked_at_ms) SELECT seq, entry_id, ?, ?, ? FROM outbox"
+                        " WHERE entry_id = ? AND sent_at_ms IS NULL",
+                        [(batch_id, reason[:500], at_ms, i) for i in entry_ids],
+                    )
+                    count = c.total_changes - before
+                    c.execute("COMMIT")
+                except BaseException:
+                    c.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot park entries: {exc}") from None
+        return count
+
+    def unpark_all(self) -> int:
+        """Put every parked entry back in line to be sent; returns how many."""
+        with self._lock:
+            try:
+                return int(self._conn.execute("DELETE FROM parked").rowcount)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot unpark entries: {exc}") from None
+
+    def parked_count(self) -> int:
+        return int(
+            self._scalar(
+                "SELECT COUNT(*) FROM parked p JOIN outbox o ON o.seq = p.seq"
+                " WHERE o.sent_at_ms IS NULL"
+            )
+        )
+
+    def parked(self) -> list[ParkedBatch]:
+        """The parked batches, oldest first."""
+        with self._lock:
+            try:
+                rows = self._conn.execute(
+                    "SELECT p.batch_id, p.reason, MIN(p.parked_at_ms), MIN(p.seq), MAX(p.seq),"
+                    " COUNT(*)"
+                    " FROM parked p JOIN outbox o ON o.seq = p.seq WHERE o.sent_at_ms IS NULL"
+                    " GROUP BY p.batch_id, p.reason ORDER BY MIN(p.seq)"
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read parked entries: {exc}") from None
+        return [ParkedBatch(str(r[0]), str(r[1]), *(int(x) for x in r[2:])) for r in rows]
 
     def recent(self, limit: int) -> list[Entry]:
         """The newest entries, newest first."""

@@ -2,24 +2,45 @@
 
 Pushing.  ``SyncClient.push_once`` takes the oldest unsent entries, wraps
 them in a batch with a fresh ``batch_id`` (also the ``Idempotency-Key``),
-signs the exact body bytes with the kiosk's Ed25519 key and POSTs it.  Only
+signs its id and the body's SHA-256 (``batch_statement``; the hash goes in
+``X-Body-SHA256``, so the server knows the sender before it reads the body)
+with the kiosk's Ed25519 key and POSTs it.  Only
 an ack marks entries sent, and only the ids the ack lists.  After a failure
 (timeout, dropped connection, 5xx, 429, unreadable ack) the SAME body is
 sent again, so a server that stored it the first time answers with the same
 ack and stores nothing twice; a kiosk restarted mid-batch builds a new batch
 that overlaps the old one, and the server drops the entry ids it holds.
 
+Poison.  A batch the server refuses for good (``PERMANENT_STATUSES``: a
+4xx other than auth, rate, size or a wrong URL) is *parked* in the log with
+the server's reason and the rest of the backlog goes on; nothing is
+deleted, ``EntryStore.unpark_all`` (``kiosk sync --retry-parked``) puts it
+back in line.
+
 Lists.  ``fetch_lists_once`` asks for the trust list, the revocation list
 and the site policy with ``If-None-Match``.  A new list must verify against
 the pinned root and must not be older than the one held (rollback); a new
-policy must parse.  Anything refused leaves the old file in place.  Accepted
+policy must parse, name this kiosk's ``site`` (or ``*``), not be expired
+(by the server-confirmed clock when there is one), and not repeat the
+version held with other content (``kiosk.core.server_signed``).  Anything
+refused leaves the old file in place.  Accepted
 files are written atomically and handed to ``on_lists`` so the kiosk judges
 with them from the next scan, without a restart.
 
-Time.  Every answer's ``Date`` header measures the kiosk clock against the
-server's; a skew beyond ``sync.clock_warn_s``, or a clock earlier than the
-newest logged entry, is reported.  Failures back off exponentially with full jitter
-(``backoff_delay``), and a server's ``Retry-After`` is honoured.
+Bounds.  Every request goes through ``http_fetch.BoundedFetcher``: no
+redirect is followed, each answer is read with a cap for its kind (lists
+``MAX_LIST_BYTES``, policy ``MAX_POLICY_BYTES``, ack ``MAX_ACK_BYTES``)
+counted after decompression, and the whole request has one deadline
+(``server.deadline_s``).  A failing request is reported to ``on_failure``
+at once, so the status bar shows a stalled or refused round as it happens.
+
+Time.  A time the server signed (each ack, or ``/v1/time`` with a fresh
+nonce when there is nothing to send) confirms the kiosk clock
+(``kiosk.core.clock``); every answer's unsigned ``Date`` header is only
+noted.  A confirmed skew beyond ``sync.clock_warn_s``, or (unconfirmed) a
+clock earlier than the newest logged entry, is reported.  Failures back
+off exponentially with full jitter (``backoff_delay``), and a server's
+``Retry-After`` is honoured.
 
 ``SyncLoop`` runs rounds on a daemon thread; scanning never waits for it.
 """
@@ -28,10 +49,12 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import hashlib
 import json
 import logging
 import math
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -41,8 +64,10 @@ from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from kiosk.adapters.config import ConfigError, KioskConfig
+from kiosk.adapters.http_fetch import Answer, BoundedFetcher, FetchError
 from kiosk.adapters.list_files import (
     fetched_policy_path,
     load_fetched_policy,
@@ -55,9 +80,25 @@ from kiosk.adapters.list_files import (
 from kiosk.adapters.policy_file import load_policy
 from kiosk.adapters.store import EntryStore
 from kiosk.core.backoff import backoff_delay
-from kiosk.core.clock import clock_reasons
+from kiosk.core.clock import ServerTime, clock_reasons, confirmed_skew
 from kiosk.core.errors import ListError, ReasonCode
+from kiosk.core.limits import MAX_LIST_BYTES
 from kiosk.core.policy import Policy
+from kiosk.core.server_signed import (
+    AckError,
+    AckKey,
+    Head,
+    PolicyScope,
+    batch_statement,
+    check_ack,
+    check_heads,
+    check_policy_scope,
+    check_time,
+    heads_statement,
+    parse_ack_key_cert,
+    pinned_ack_key,
+    policy_scope,
+)
 from kiosk.core.trust import (
     RevocationList,
     RootKey,
@@ -68,8 +109,28 @@ from kiosk.core.trust import (
 
 log = logging.getLogger("kiosk.sync")
 
+PERMANENT_STATUSES = frozenset({400, 409, 410, 411, 415, 422})
+"""Refusals that sending the same batch again cannot change: the batch is parked.
+(401/403 are about the kiosk, 408/429 about load, 413 splits the batch, 404/405
+mean a wrong URL: those are retried.)"""
+
 MAX_WAIT_IN_ROUND_S = 10.0
 """Longest pause between retries inside one round; a longer one ends the round."""
+
+MAX_POLICY_BYTES = 256 * 1024
+"""Largest signed site policy read from the server (after decompression)."""
+
+MAX_ACK_BYTES = 2 * 1024 * 1024
+"""Largest batch acknowledgement read (10,000 entry ids fit with room to spare)."""
+
+MAX_ACK_KEY_BYTES = 4096
+"""Largest ack key certificate read."""
+
+ACK_KEY_FILE = "server-ack-key.cose"
+"""The last good ack key certificate, in the data directory."""
+
+MAX_SMALL_BYTES = 64 * 1024
+"""Largest answer to a probe or a refusal that is only read for its message."""
 
 OnLists = Callable[[TrustList | None, RevocationList | None, Policy | None], None]
 
@@ -120,6 +181,9 @@ class PushReport:
     error: str = ""
     retry_after_s: float | None = None
     reached: bool = True
+    parked: int = 0
+    """Entries set aside this time because the server refused their batch for good."""
+    parked_reason: str = ""
 
     @property
     def ok(self) -> bool:
@@ -135,6 +199,8 @@ class PushReport:
             error=other.error,
             retry_after_s=other.retry_after_s,
             reached=other.reached,
+            parked=self.parked + other.parked,
+            parked_reason=other.parked_reason or self.parked_reason,
         )
 
 
@@ -182,6 +248,8 @@ class ClockReport:
     skew_s: float | None
     warning: str
     backwards: bool
+    confirmed: bool = False
+    """The skew comes from a time the server signed (not an unsigned Date header)."""
 
 
 @dataclass(frozen=True)
@@ -205,12 +273,15 @@ class SyncStatus:
     clock_warning: str = ""
     trust_version: int | None = None
     revocation_version: int | None = None
+    clock_confirmed: bool = False
+    notes: str = ""
+    """Standing warnings that are not failures: an unencrypted link, parked batches."""
 
 
 # --- the client -------------------------------------------------------------------
 
 
-class _Unreachable(Exception):
+class Unreachable(Exception):
     """The server did not give a usable answer: retry later, same batch."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
@@ -225,33 +296,15 @@ class _Batch:
     body: bytes
     signature: str
     ids: tuple[str, ...]
+    sha256: str
 
 
-def _describe(exc: requests.RequestException, url: str, timeout: float) -> str:
-    if isinstance(exc, requests.Timeout):
-        return f"{url}: no answer within {timeout:g} s"
-    if isinstance(
-        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
-    ):
-        return f"{url}: connection dropped in the middle of the answer"
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        if "Connection refused" in text:
-            return f"{url}: connection refused (is the server running?)"
-        if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text:
-            return f"{url}: connection closed by the server without an answer"
-        if "IncompleteRead" in text or "Connection broken" in text:
-            return f"{url}: connection dropped in the middle of the answer"
-        return f"{url}: cannot connect ({type(exc).__name__})"
-    return f"{url}: request failed ({type(exc).__name__})"
-
-
-def _server_message(response: requests.Response) -> tuple[str, str]:
+def _server_message(response: Answer) -> tuple[str, str]:
     try:
-        data = response.json()
+        data = json.loads(response.body)
         return str(data.get("error", "")), str(data.get("message", ""))[:300]
     except (ValueError, AttributeError):
-        return "", response.text[:200].replace("\n", " ")
+        return "", response.body[:200].decode("utf-8", "replace").replace("\n", " ")
 
 
 class SyncClient:
@@ -269,6 +322,7 @@ class SyncClient:
         on_lists: OnLists | None = None,
         rand: Callable[[], float] = random.random,
         session: requests.Session | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not config.server.url:
             raise ValueError(f"{config.path}: server.url is not set, so there is nowhere to sync")
@@ -280,15 +334,31 @@ class SyncClient:
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
+        self._monotonic = monotonic
         self._base = config.server.url.rstrip("/")
         self._timeout = config.server.timeout_s
-        self._session = session or requests.Session()
-        self._session.headers["User-Agent"] = "checkpoint-kiosk"
+        self._fetcher = BoundedFetcher(
+            read_timeout_s=config.server.timeout_s,
+            deadline_s=config.server.deadline_s,
+            verify=str(config.server.ca_file) if config.server.ca_file else True,
+            clock=clock,
+            session=session,
+        )
+        self.on_failure: Callable[[str], None] | None = None
+        """Told each failed request as it happens (the loop shows it before the round ends)."""
+        self.stalled = False
+        """The last request hit its deadline or its size cap (a stalled or hostile answer)."""
         self._pending: _Batch | None = None
         self._batch_limit = config.sync.batch_size
         self.failures = 0
         self.requests = 0
         self.skew_s: float | None = None
+        self.server_time: ServerTime | None = None
+        """The last time the server signed (an ack or a time answer): what the clock judge
+        trusts; an unsigned Date header only sets ``skew_s``."""
+        self.acked_head: Head | None = None
+        self._ack_key_file = config.data_dir / ACK_KEY_FILE
+        self.ack_key: AckKey | None = self._load_ack_key()
         self._lists_fetched_at: float | None = None
         now = int(clock())
         self.trust: TrustList | None = load_trust_list(config.trust_list, root_key, now=now).value
@@ -299,10 +369,15 @@ class SyncClient:
         self._policy_etag: str | None = None
         self._policy_version: int | None = None
         self._policy_bytes: bytes | None = None
+        self._policy_scope: PolicyScope | None = None
         if fetched.value is not None:
             self.policy: Policy | None = fetched.value[1]
             self._policy_version = fetched.value[0].version
             self._policy_bytes = fetched.data
+            try:
+                self._policy_scope = policy_scope(fetched.data or b"", root_key)
+            except ListError:
+                self._policy_scope = None
         else:
             try:
                 self.policy = load_policy(config.policy)
@@ -310,35 +385,54 @@ class SyncClient:
                 self.policy = None  # judging reports the bad file; sync just holds none
 
     def close(self) -> None:
-        self._session.close()
+        self._fetcher.close()
+
+    def _note(self, message: str) -> None:
+        if self.on_failure is not None:
+            try:
+                self.on_failure(message)
+            except Exception:  # a bug in the callback must not stop syncing
+                log.exception("on_failure callback failed")
 
     # --- HTTP ----------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, path: str, *, cap: int, **kwargs: Any) -> Answer:
+        """One bounded request (size cap after decompression, total deadline, no redirect)."""
         url = self._base + path
         self.requests += 1
-        sent = self._clock()
         try:
-            response = self._session.request(method, url, timeout=self._timeout, **kwargs)
-        except requests.RequestException as exc:
-            raise _Unreachable(_describe(exc, url, self._timeout)) from None
-        received = self._clock()
-        server = parse_http_date(response.headers.get("Date"))
+            response = self._fetcher.fetch(method, url, cap=cap, **kwargs)
+        except FetchError as exc:
+            self.stalled = exc.kind in ("deadline", "too-large")
+            self._note(exc.message)
+            raise Unreachable(exc.message) from None
+        self.stalled = False
+        server = parse_http_date(response.header("Date"))
         if server is not None:
             # Date has whole seconds: the server's time lay somewhere in [Date, Date + 1).
-            self.skew_s = (sent + received) / 2 - (server + 0.5)
-        if response.status_code == 429 or response.status_code >= 500:
+            # Unsigned: it only raises a note, it never confirms the clock.
+            self.skew_s = (response.sent_at + response.received_at) / 2 - (server + 0.5)
+        if 300 <= response.status < 400 and response.status != 304:
+            where = response.header("Location") or "nowhere"
+            message = (
+                f"{url}: server answered {response.status} (a redirect to {where[:120]});"
+                " redirects are never followed"
+            )
+            self._note(message)
+            raise Unreachable(message)
+        if response.status == 429 or response.status >= 500:
             _, message = _server_message(response)
-            retry = parse_retry_after(response.headers.get("Retry-After"), received)
-            what = "busy (429)" if response.status_code == 429 else f"error {response.status_code}"
+            retry = parse_retry_after(response.header("Retry-After"), response.received_at)
+            what = "busy (429)" if response.status == 429 else f"error {response.status}"
             detail = f": {message}" if message else ""
-            raise _Unreachable(f"{url}: server {what}{detail}", retry)
+            self._note(f"{url}: server {what}{detail}")
+            raise Unreachable(f"{url}: server {what}{detail}", retry)
         return response
 
     # --- pushing ---------------------------------------------------------------
 
     def _build(self) -> _Batch | None:
-        entries = self.store.pending(self._batch_limit)
+        entries = self.store.sendable(self._batch_limit)
         if not entries:
             return None
         sent_at = self._clock() - (self.skew_s or 0.0)
@@ -349,12 +443,15 @@ class SyncClient:
                 "batch_id": batch_id,
                 "sent_at_ms": int(sent_at * 1000),
                 "entries": [e.to_wire() for e in entries],
+                "head": {"seq": entries[-1].seq, "hash": entries[-1].hash},
             },
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
-        signature = base64.b64encode(self.identity.sign(body)).decode("ascii")
-        return _Batch(batch_id, body, signature, tuple(e.id for e in entries))
+        digest = hashlib.sha256(body).hexdigest()
+        statement = batch_statement(self.config.kiosk_id, digest)
+        signature = base64.b64encode(self.identity.sign(statement)).decode("ascii")
+        return _Batch(batch_id, body, signature, tuple(e.id for e in entries), digest)
 
     def push_once(self) -> PushReport:
         """Send one batch (the failed one again, if any); mark what the ack lists as sent."""
@@ -367,22 +464,29 @@ class SyncClient:
         batch = self._pending or self._build()
         if batch is None:
             self.failures = 0
-            return PushReport(backlog=0)
+            return PushReport(backlog=self.store.backlog())
+        missing = self._ensure_ack_key()
+        if missing:
+            self._pending = batch
+            return self._failed(missing, reached=False)
         self._pending = batch
         headers = {
             "Content-Type": "application/json",
             "X-Kiosk-Id": self.config.kiosk_id,
             "X-Signature": batch.signature,
+            "X-Body-SHA256": batch.sha256,
             "Idempotency-Key": batch.batch_id,
         }
         try:
-            response = self._request("POST", "/v1/batches", data=batch.body, headers=headers)
-        except _Unreachable as exc:
+            response = self._request(
+                "POST", "/v1/batches", cap=MAX_ACK_BYTES, data=batch.body, headers=headers
+            )
+        except Unreachable as exc:
             return self._failed(exc.message, retry_after=exc.retry_after, reached=False)
-        if response.status_code == 200:
+        if response.status == 200:
             return self._acked(batch, response)
         error, message = _server_message(response)
-        status = response.status_code
+        status = response.status
         if status in (400, 409) and error in ("REPLAY", "BATCH_CONFLICT"):
             # Too old to be taken as sent (or the id clashed): the same entries in a new batch.
             self._pending = None
@@ -394,33 +498,146 @@ class SyncClient:
                 f"batch too large; sending {self._batch_limit} entries at a time", retry_after=0.0
             )
         if status in (401, 403):
-            hint = " (register it: server-stub admin register-kiosk)" if status == 403 else ""
-            return self._failed(f"server refused kiosk {self.config.kiosk_id}: {message}{hint}")
+            if error == "KIOSK_REVOKED":
+                text = f"the server has revoked kiosk {self.config.kiosk_id}: {message}"
+            else:
+                hint = " (register it: server-stub admin register-kiosk)" if status == 403 else ""
+                text = f"server refused kiosk {self.config.kiosk_id}: {message}{hint}"
+            self._note(text)
+            return self._failed(text)
+        if status in PERMANENT_STATUSES:
+            return self._park(batch, f"{status} {error}: {message}".strip())
         return self._failed(f"server refused the batch ({status} {error}): {message}")
 
-    def _acked(self, batch: _Batch, response: requests.Response) -> PushReport:
+    def _park(self, batch: _Batch, reason: str) -> PushReport:
+        """The server refused this batch for good: set it aside, keep the rest going."""
+        count = self.store.park(
+            batch.ids, batch_id=batch.batch_id, reason=reason, at_ms=int(self._clock() * 1000)
+        )
+        self._pending = None
+        self._note(f"{count} entries parked: {reason}")
+        log.warning("batch %s parked (%d entries): %s", batch.batch_id, count, reason)
+        return PushReport(
+            batches=0,
+            backlog=self.store.backlog(),
+            parked=count,
+            parked_reason=reason,
+        )
+
+    def _acked(self, batch: _Batch, response: Answer) -> PushReport:
         try:
-            ack = response.json()
-            accepted = ack["accepted"]
-            if ack["batch_id"] != batch.batch_id or not isinstance(accepted, list):
-                raise ValueError
-            stored = int(ack.get("stored", 0))
-            duplicates = int(ack.get("duplicates", 0))
-        except (ValueError, KeyError, TypeError):
-            return self._failed("the server's ack is unreadable; will send the batch again")
-        ids = set(batch.ids)
-        acked = [i for i in accepted if isinstance(i, str) and i in ids]
-        self.store.mark_sent(acked, batch_id=batch.batch_id, acked_at_ms=int(self._clock() * 1000))
+            ack = check_ack(
+                response.body,
+                response.header("X-Ack-Signature"),
+                self.ack_key,
+                kiosk_id=self.config.kiosk_id,
+                batch_id=batch.batch_id,
+                body_sha256=batch.sha256,
+                sent_ids=batch.ids,
+            )
+        except AckError as exc:
+            if self.config.server.ack_key is None:
+                self.ack_key = None  # fetch the certified key again: it may have been rotated
+            message = f"{self._base}/v1/batches: {exc.message}; nothing marked sent"
+            self._note(message)
+            return self._failed(message, reached=False)
+        self.confirm_clock(ack.server_time_ms, response.sent_at, response.received_at)
+        self.store.mark_sent(
+            list(ack.accepted), batch_id=batch.batch_id, acked_at_ms=int(self._clock() * 1000)
+        )
+        if ack.head is not None:
+            self.acked_head = ack.head
         self._pending = None
         self.failures = 0
         self._batch_limit = self.config.sync.batch_size
         return PushReport(
-            pushed=len(acked),
-            stored=stored,
-            duplicates=duplicates,
+            pushed=len(ack.accepted),
+            stored=ack.stored,
+            duplicates=ack.duplicates,
             batches=1,
             backlog=self.store.backlog(),
         )
+
+    def confirm_clock(self, server_time_ms: int, sent: float, received: float) -> None:
+        """A time the server signed: the skew it gives is confirmed, not just noted."""
+        skew = (sent + received) / 2 - server_time_ms / 1000
+        self.server_time = ServerTime(skew, received, self._monotonic())
+        self.skew_s = skew
+
+    def confirmed_skew_s(self) -> float | None:
+        """Kiosk minus server time now, carried from the last signed server time."""
+        return confirmed_skew(self.server_time, self._clock(), self._monotonic())
+
+    def fetch_heads(self) -> tuple[Head, ...]:
+        """The chain heads the server acknowledged to this kiosk (signed); raises
+        Unreachable or AckError."""
+        missing = self._ensure_ack_key()
+        if missing:
+            raise Unreachable(missing)
+        nonce = secrets.token_hex(16)
+        signature = self.identity.sign(heads_statement(self.config.kiosk_id, nonce))
+        headers = {
+            "X-Kiosk-Id": self.config.kiosk_id,
+            "X-Signature": base64.b64encode(signature).decode("ascii"),
+        }
+        response = self._request(
+            "GET", f"/v1/heads?nonce={nonce}", cap=MAX_LIST_BYTES, headers=headers
+        )
+        if response.status != 200:
+            _, message = _server_message(response)
+            raise Unreachable(f"{self._base}/v1/heads: server {response.status}: {message}")
+        return check_heads(
+            response.body,
+            response.header("X-Ack-Signature"),
+            self.ack_key,
+            kiosk_id=self.config.kiosk_id,
+            nonce=nonce,
+        )
+
+    # --- the ack key -------------------------------------------------------------
+
+    def _load_ack_key(self) -> AckKey | None:
+        pinned = self.config.server.ack_key
+        if pinned is not None:
+            try:
+                return pinned_ack_key(load_pem_public_key(pinned.read_bytes()))
+            except (OSError, ValueError, TypeError) as exc:
+                raise ConfigError(
+                    f"{self.config.path}: key 'server.ack_key': expected an Ed25519 public key"
+                    f" PEM file, got {pinned} ({exc})"
+                ) from None
+        try:
+            data = self._ack_key_file.read_bytes()
+        except OSError:
+            return None
+        try:
+            return parse_ack_key_cert(data, self.root_key, now=int(self._clock()))
+        except ListError as exc:
+            log.warning("%s: %s", self._ack_key_file, exc.message)
+            return None
+
+    def _ensure_ack_key(self) -> str:
+        """Hold a verified ack key (fetch the root-signed certificate); an error or ""."""
+        if self.ack_key is not None:
+            return ""
+        try:
+            response = self._request("GET", "/v1/ack-key", cap=MAX_ACK_KEY_BYTES)
+        except Unreachable as exc:
+            return exc.message
+        if response.status != 200:
+            return f"{self._base}/v1/ack-key: server answered {response.status}"
+        try:
+            key = parse_ack_key_cert(response.body, self.root_key, now=int(self._clock()))
+        except ListError as exc:
+            message = f"{self._base}/v1/ack-key: {exc.message}; nothing can be marked sent"
+            self._note(message)
+            return message
+        try:
+            write_atomic(self._ack_key_file, response.body)
+        except OSError as exc:
+            log.warning("%s: cannot write: %s", self._ack_key_file, exc.strerror)
+        self.ack_key = key
+        return ""
 
     def _failed(
         self, message: str, *, retry_after: float | None = None, reached: bool = True
@@ -441,6 +658,8 @@ class SyncClient:
             total = total + report
             if report.ok:
                 attempts = 0
+                if report.parked:
+                    continue  # the rest of the backlog goes on
                 if report.batches == 0 or report.backlog == 0:
                     break
                 continue
@@ -466,18 +685,16 @@ class SyncClient:
         )
         headers = {"If-None-Match": f'"{held.version}"'} if held is not None else {}
         try:
-            response = self._request("GET", path, headers=headers)
-        except _Unreachable as exc:
+            response = self._request("GET", path, cap=MAX_LIST_BYTES, headers=headers)
+        except Unreachable as exc:
             return ListOutcome(name, "failed", None if held is None else held.version, exc.message)
         held_version = None if held is None else held.version
-        if response.status_code == 304:
+        if response.status == 304:
             return ListOutcome(name, "unchanged", held_version)
-        if response.status_code != 200:
+        if response.status != 200:
             _, message = _server_message(response)
-            return ListOutcome(
-                name, "failed", held_version, f"server {response.status_code}: {message}"
-            )
-        data = response.content
+            return ListOutcome(name, "failed", held_version, f"server {response.status}: {message}")
+        data = response.body
         try:
             if name == "trust list":
                 new: TrustList | RevocationList = parse_trust_list(
@@ -508,24 +725,32 @@ class SyncClient:
         name = "site policy"
         headers = {"If-None-Match": self._policy_etag} if self._policy_etag else {}
         try:
-            response = self._request("GET", "/v1/policy", headers=headers)
-        except _Unreachable as exc:
+            response = self._request("GET", "/v1/policy", cap=MAX_POLICY_BYTES, headers=headers)
+        except Unreachable as exc:
             return ListOutcome(name, "failed", message=exc.message)
-        if response.status_code == 304:
+        if response.status == 304:
             return ListOutcome(name, "unchanged")
-        if response.status_code == 404:
+        if response.status == 404:
             return ListOutcome(name, "unchanged", message="the server has no site policy")
-        if response.status_code != 200:
+        if response.status != 200:
             _, message = _server_message(response)
-            return ListOutcome(name, "failed", message=f"server {response.status_code}: {message}")
-        data = response.content
-        etag = response.headers.get("ETag")
+            return ListOutcome(name, "failed", message=f"server {response.status}: {message}")
+        data = response.body
+        etag = response.header("ETag")
         if data == self._policy_bytes:
             self._policy_etag = etag
             return ListOutcome(name, "unchanged")
         try:
             signed, policy = parse_signed_policy_bytes(
                 data, self.root_key, held_version=self._policy_version
+            )
+            scope = policy_scope(data, self.root_key)
+            check_policy_scope(
+                scope,
+                site=self.config.site,
+                now=int(self.trusted_now()),
+                skew_s=self.config.skew_s,
+                held=self._policy_scope,
             )
         except ListError as exc:
             return ListOutcome(name, "refused", message=f"{exc.message}; keeping the old one")
@@ -536,12 +761,21 @@ class SyncClient:
             write_atomic(target, data)
         except OSError as exc:
             return ListOutcome(name, "failed", message=f"{target}: cannot write: {exc.strerror}")
+        refreshed = self._policy_scope is not None and self._policy_scope.version == scope.version
         self.policy = policy
         remember_list_versions(self.config, policy=signed.version)
         self._policy_version = signed.version
         self._policy_bytes = data
+        self._policy_scope = scope
         self._policy_etag = etag
+        if refreshed:  # the same policy signed again with a later expiry
+            return ListOutcome(name, "unchanged", version=signed.version)
         return ListOutcome(name, "updated", version=signed.version)
+
+    def trusted_now(self) -> float:
+        """The kiosk clock corrected by the last signed server time, when there is one."""
+        skew = self.confirmed_skew_s()
+        return self._clock() - (skew or 0.0)
 
     def fetch_lists_once(self, now: int) -> ListReport:
         """Fetch both signed lists and the site policy; keep what is held when refused."""
@@ -571,26 +805,65 @@ class SyncClient:
     # --- a whole round -----------------------------------------------------------
 
     def _probe(self) -> tuple[bool, str]:
-        """Nothing to send: ask ``/healthz`` so the status and the clock stay current."""
+        """Nothing to send: ask the server's signed time (``/v1/time``, with a fresh nonce)
+        so the status and the clock stay current; ``/healthz`` before an ack key is held."""
+        if self.ack_key is None and self._ensure_ack_key():
+            path = "/healthz"
+        else:
+            path = f"/v1/time?nonce={secrets.token_hex(16)}"
         try:
-            response = self._request("GET", "/healthz")
-        except _Unreachable as exc:
+            response = self._request("GET", path, cap=MAX_SMALL_BYTES)
+        except Unreachable as exc:
             self.failures += 1
             return False, exc.message
-        if response.status_code != 200:
+        if response.status != 200:
             self.failures += 1
-            return False, f"{self._base}/healthz: server answered {response.status_code}"
+            return False, f"{self._base}{path.split('?')[0]}: server answered {response.status}"
+        if path.startswith("/v1/time"):
+            try:
+                at_ms = check_time(
+                    response.body,
+                    response.header("X-Ack-Signature"),
+                    self.ack_key,
+                    nonce=path.rsplit("=", 1)[1],
+                )
+            except AckError as exc:
+                self.failures += 1
+                message = f"{self._base}/v1/time: {exc.message}"
+                self._note(message)
+                return False, message
+            self.confirm_clock(at_ms, response.sent_at, response.received_at)
         return True, ""
+
+    def notes(self) -> str:
+        """Standing warnings for the status bar (not failures)."""
+        notes = []
+        if self.config.server.plain_http:
+            notes.append("plain http:// to the server: entries cross the network unencrypted")
+        parked = self.store.parked()
+        if parked:
+            count = sum(p.count for p in parked)
+            notes.append(
+                f"{count} entries parked (refused by the server: {parked[-1].reason});"
+                " kiosk sync --retry-parked after a fix"
+            )
+        return "; ".join(notes)
 
     def clock_report(self) -> ClockReport:
         now_ms = int(self._clock() * 1000)
+        confirmed = self.confirmed_skew_s()
         reasons = clock_reasons(
-            now_ms, self.store.newest_at_ms(), self.skew_s, self.config.sync.clock_warn_s
+            now_ms,
+            self.store.newest_at_ms(),
+            self.skew_s,
+            self.config.sync.clock_warn_s,
+            confirmed_skew_s=confirmed,
         )
         return ClockReport(
-            skew_s=self.skew_s,
+            skew_s=confirmed if confirmed is not None else self.skew_s,
             warning="; ".join(r.message for r in reasons),
             backwards=any(r.code == ReasonCode.CLOCK_BACKWARDS for r in reasons),
+            confirmed=confirmed is not None,
         )
 
     def round(
@@ -635,6 +908,16 @@ class SyncLoop:
         )
         self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
         self.rounds = 0
+        client.on_failure = self._failing
+
+    def confirmed_skew(self) -> float | None:
+        """Kiosk minus server time now, from the last signed server time (or None)."""
+        return self.client.confirmed_skew_s()
+
+    def _failing(self, message: str) -> None:
+        """A request failed mid-round: show it now, not when the round ends."""
+        with self._lock:
+            self._status = replace(self._status, online=False, last_error=message)
 
     def start(self) -> SyncLoop:
         self._thread.start()
@@ -686,7 +969,9 @@ class SyncLoop:
                 backlog=report.push.backlog,
                 clock_skew_s=report.clock.skew_s,
                 clock_warning=report.clock.warning,
+                clock_confirmed=report.clock.confirmed,
                 trust_version=client.trust.version if client.trust else None,
                 revocation_version=client.revocations.version if client.revocations else None,
+                notes=client.notes(),
             )
         return report.next_delay_s

@@ -1,14 +1,19 @@
 """``kiosk log``: check, export and purge the local entry log.
 
-    kiosk log verify --config kiosk.toml
+    kiosk log verify --config kiosk.toml [--server]
     kiosk log export --config kiosk.toml --format csv --since 2026-11-23T00:00:00+08:00 -o day.csv
     kiosk log export --config kiosk.toml --format jsonl
     kiosk log export --config kiosk.toml --format csv --visits -o visits.csv
     kiosk log purge  --config kiosk.toml --days 28
     kiosk log recover --config kiosk.toml
+    kiosk log parked --config kiosk.toml
 
 ``verify`` walks the hash chain: exit 0 when intact, 1 when broken (the
-message names the seq).  ``export`` writes CSV (with a header; a cell that
+message names the seq).  With ``--server`` it also asks the central server
+for the chain heads it acknowledged (signed with its ack key) and compares
+them with the local log, so a local rewrite of already-synced entries (the
+chain rebuilt to look intact) is caught: exit 1 on any mismatch or when the
+server cannot vouch.  ``export`` writes CSV (with a header; a cell that
 starts with ``= + - @``, tab or CR gets a leading apostrophe so a spreadsheet
 never runs it as a formula) or JSON Lines (one ``Entry.to_wire()`` object per
 line, hashes checkable by anyone).  With ``--visits`` it writes one row per
@@ -18,8 +23,10 @@ acknowledged that are older than the retention period.  ``recover`` is for a
 log the kiosk refuses to open (see ``kiosk.adapters.log_head``): it moves the
 damaged file aside (never deletes it), exports every readable row next to it,
 and starts a new chain linking to the last entry the server acknowledged
-(``kiosk.adapters.log_recover``).  Usage, configuration and file errors exit 2
-with one line.
+(``kiosk.adapters.log_recover``).  ``parked`` lists the batches the server
+refused for good (kept; ``kiosk sync --retry-parked`` sends them again);
+``verify`` says how many entries are parked too.  Usage, configuration and file
+errors exit 2 with one line.
 """
 
 from __future__ import annotations
@@ -58,6 +65,11 @@ def register(subparsers: Any) -> None:
 
     v = subs.add_parser("verify", help="check the hash chain of the entry log")
     v.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    v.add_argument(
+        "--server",
+        action="store_true",
+        help="also compare with the chain heads the central server acknowledged",
+    )
     v.set_defaults(func=run_verify)
 
     e = subs.add_parser("export", help="write entries as CSV or JSON Lines")
@@ -74,6 +86,10 @@ def register(subparsers: Any) -> None:
         help="one row per visit (final verdict, readings, who decided) instead of one per event",
     )
     e.set_defaults(func=run_export)
+
+    k = subs.add_parser("parked", help="list batches the server refused for good")
+    k.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
+    k.set_defaults(func=run_parked)
 
     g = subs.add_parser("purge", help="delete acknowledged entries older than N days")
     g.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
@@ -107,14 +123,69 @@ def _open_store(config: KioskConfig) -> Iterator[EntryStore]:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    with _open_store(load_config(args.config)) as store:
+    config = load_config(args.config)
+    with _open_store(config) as store:
         try:
             report = store.verify_chain()
         except StoreError as exc:
             print(f"kiosk log verify: {exc}", file=sys.stderr)
             return 2
+        parked = store.parked_count()
+        server_ok = _verify_with_server(config, store) if args.server else True
     print(report.message)
-    return 0 if report.ok else 1
+    if parked:
+        print(f"{parked} entries parked (kiosk log parked)")
+    return 0 if report.ok and server_ok else 1
+
+
+def _verify_with_server(config: KioskConfig, store: EntryStore) -> bool:
+    """Compare the local log with the heads the server acknowledged; print what was found."""
+    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.sync import SyncClient, Unreachable
+    from kiosk.adapters.trust_store import load_root
+    from kiosk.core.server_signed import AckError, compare_heads
+
+    if not config.server.url:
+        raise ConfigError(f"{config.path}: server.url is not set, so there is no server to ask")
+    client = SyncClient(
+        config, store, load_or_create_identity(config.identity_key), root_key=load_root(
+            config.root_key
+        )
+    )  # fmt: skip
+    try:
+        heads = client.fetch_heads()
+    except (Unreachable, AckError) as exc:
+        print(f"kiosk log verify --server: the server cannot vouch: {exc}", file=sys.stderr)
+        return False
+    finally:
+        client.close()
+    wanted = {h.seq for h in heads}
+    local = {e.seq: e.hash for e in store.iter_entries() if e.seq in wanted}
+    compared, problems = compare_heads(heads, local)
+    for line in problems:
+        print(f"server: {line}")
+    if not problems:
+        print(
+            f"server: {compared} acknowledged chain heads match the local log"
+            f" ({len(heads) - compared} no longer held locally)"
+        )
+    return not problems
+
+
+def run_parked(args: argparse.Namespace) -> int:
+    with _open_store(load_config(args.config)) as store:
+        parked = store.parked()
+    if not parked:
+        print("no parked entries")
+        return 0
+    for p in parked:
+        at = dt.datetime.fromtimestamp(p.parked_at_ms / 1000, dt.UTC).isoformat(timespec="seconds")
+        print(
+            f"batch {p.batch_id}: seq {p.first_seq}-{p.last_seq} ({p.count} entries),"
+            f" parked {at}: {p.reason}"
+        )
+    print("send them again after the fix: kiosk sync --retry-parked")
+    return 0
 
 
 def safe_cell(value: str) -> str:

@@ -3,15 +3,55 @@
 A code's age is only as good as the clock that judges it: verifiers that
 trusted the device clock were fooled by users changing the date.  The
 kiosk keeps a high-water mark (the newest time it has ever logged) and the
-skew against the central server's ``Date`` header; this module says what
-those mean.  It reads no clock itself: every time is passed in.
+skew against the central server; this module says what those mean.  It
+reads no clock itself: every time is passed in.
+
+Two kinds of server time, measured against this project: any HTTP peer can
+send a ``Date`` three hours off, so an unsigned ``Date`` only raises a NOTE;
+a time the server *signed* (an ack, a signed time answer, verified with its
+ack key) is the authority (``ServerTime``).  A clock the server confirmed
+within the tolerance clears CLOCK_BACKWARDS (a high-water mark left in the
+future by an earlier wrong clock no longer holds every scan on REVIEW), and
+purging waits for such a confirmation (``purge_allowed``).  A confirmation
+is carried forward with the monotonic clock, so a wall clock changed after
+it shows as skew at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from kiosk.core.errors import Reason, ReasonCode, Severity
+
+
+@dataclass(frozen=True)
+class ServerTime:
+    """A server time the kiosk verified: the skew it gave, and when (wall and monotonic)."""
+
+    skew_s: float
+    """Kiosk minus server time at that moment, in seconds."""
+    wall_s: float
+    mono_s: float
+
+
+def confirmed_skew(
+    confirmed: ServerTime | None, now_wall_s: float, now_mono_s: float
+) -> float | None:
+    """Kiosk minus server time *now*, from the last signed server time, or None.
+
+    The wall clock's move since the confirmation minus the monotonic clock's
+    is a jump (someone set the clock); it adds to the skew.
+    """
+    if confirmed is None:
+        return None
+    jumped = (now_wall_s - confirmed.wall_s) - (now_mono_s - confirmed.mono_s)
+    return confirmed.skew_s + jumped
+
+
+def purge_allowed(confirmed_skew_s: float | None, tolerance_s: float) -> bool:
+    """Purging by age needs a clock the server confirmed within the tolerance."""
+    return confirmed_skew_s is not None and abs(confirmed_skew_s) <= tolerance_s
 
 
 class TimeFormatError(ValueError):
@@ -48,14 +88,30 @@ def clock_reasons(
     high_water_ms: int | None,
     server_skew_s: float | None,
     warn_skew_s: float,
+    *,
+    confirmed_skew_s: float | None = None,
 ) -> tuple[Reason, ...]:
-    """Reasons to distrust the kiosk clock right now (REVIEW), or none.
+    """Reasons to distrust the kiosk clock right now, or none.
 
     ``high_water_ms`` is the newest time the kiosk has logged; a clock earlier
-    than that went backwards.  ``server_skew_s`` is kiosk minus server time
-    from the last sync.
+    than that went backwards (REVIEW), unless the server confirmed the clock
+    right.  ``confirmed_skew_s`` is kiosk minus server time from a signed
+    server time (``confirmed_skew``): beyond ``warn_skew_s`` it is REVIEW.
+    ``server_skew_s`` from an unsigned ``Date`` header only makes a NOTE.
     """
     reasons: list[Reason] = []
+    if confirmed_skew_s is not None:
+        if abs(confirmed_skew_s) <= warn_skew_s:
+            return ()  # the server vouches for this clock: nothing to distrust
+        side = "ahead of" if confirmed_skew_s > 0 else "behind"
+        reasons.append(
+            Reason(
+                ReasonCode.CLOCK_SKEW,
+                Severity.REVIEW,
+                f"kiosk clock is {abs(confirmed_skew_s):.0f} s {side} the server's (signed)",
+            )
+        )
+        server_skew_s = None  # the signed figure said it; the Date header adds nothing
     if high_water_ms is not None and now_ms + 1000 < high_water_ms:
         behind = (high_water_ms - now_ms) / 1000
         reasons.append(
@@ -70,8 +126,9 @@ def clock_reasons(
         reasons.append(
             Reason(
                 ReasonCode.CLOCK_SKEW,
-                Severity.REVIEW,
-                f"kiosk clock is {abs(server_skew_s):.0f} s {side} the server's",
+                Severity.NOTE,
+                f"kiosk clock is {abs(server_skew_s):.0f} s {side} the server's Date header"
+                " (unsigned: noted, not trusted)",
             )
         )
     return tuple(reasons)

@@ -1,20 +1,36 @@
 """``server-stub admin ...``: register kiosks, revoke holders, rotate keys, show stats.
 
+    server-stub admin init-admin --db DB --out TOKEN_FILE
     server-stub admin register-kiosk --db DB --id KIOSK --public-key PEM_FILE
+    server-stub admin revoke-kiosk --db DB --id KIOSK
+    server-stub admin ack-key --db DB [--out PEM_FILE]
     server-stub admin revoke --issuer-dir DIR --holder-id HEX
     server-stub admin rotate --issuer-dir DIR --alg ES256|EdDSA
     server-stub admin stats --db DB
 
 These work on the files directly, so they work whether the server runs or not
-(SQLite in WAL mode lets the running server keep serving).
+(SQLite in WAL mode lets the running server keep serving): whoever can write
+the database is the operator.  ``init-admin`` makes the admin credential that
+the HTTP API asks for (registering a kiosk over the network, re-keying one
+without its current key, recent entries in ``/v1/stats``): a random token
+written to a 0600 file; the database keeps only its SHA-256.
+``revoke-kiosk`` refuses a kiosk's batches from now on (registering it again
+lifts that).  ``ack-key`` prints the public half of the server's ack key,
+for kiosks that pin it (``server.ack_key``) rather than fetch the certified one.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
+import secrets
 import time
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+
+from server_stub.ack_signer import AckKeyError, load_or_create_ack_key
 from server_stub.cli import StubUsageError
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.server import load_ed25519_public_pem
@@ -30,6 +46,22 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--id", dest="kiosk_id", required=True)
     r.add_argument("--public-key", type=Path, required=True, help="PEM file (kiosk keygen)")
     r.set_defaults(func=register_kiosk)
+
+    a = admin.add_parser("init-admin", help="create an admin token (written to a 0600 file)")
+    a.add_argument("--db", type=Path, required=True)
+    a.add_argument("--out", type=Path, required=True, help="file to write the token to")
+    a.set_defaults(func=init_admin)
+
+    k = admin.add_parser("revoke-kiosk", help="refuse a kiosk's batches from now on")
+    k.add_argument("--db", type=Path, required=True)
+    k.add_argument("--id", dest="kiosk_id", required=True)
+    k.set_defaults(func=revoke_kiosk)
+
+    e = admin.add_parser("ack-key", help="print the server's ack public key (PEM)")
+    e.add_argument("--db", type=Path, required=True)
+    e.add_argument("--ack-key", type=Path, help="the ack key file (default beside the db)")
+    e.add_argument("--out", type=Path, help="write the PEM here instead of printing it")
+    e.set_defaults(func=ack_key)
 
     v = admin.add_parser("revoke", help="revoke a holder: new revocation list version")
     v.add_argument("--issuer-dir", type=Path, required=True)
@@ -60,6 +92,55 @@ def register_kiosk(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"kiosk {args.kiosk_id}: {'registered' if changed else 'already registered'}")
+    return 0
+
+
+def init_admin(args: argparse.Namespace) -> int:
+    token = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise StubUsageError(f"{args.out}: exists already; not overwriting a credential") from None
+    except OSError as exc:
+        raise StubUsageError(f"{args.out}: cannot create: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(token + "\n")
+    store = ServerStore(args.db)
+    try:
+        digest = hashlib.sha256(token.encode("ascii")).hexdigest()
+        store.add_admin_token(digest, now_ms=int(time.time() * 1000))
+    finally:
+        store.close()
+    print(f"admin token written to {args.out} (send it as: Authorization: Bearer TOKEN)")
+    return 0
+
+
+def revoke_kiosk(args: argparse.Namespace) -> int:
+    store = ServerStore(args.db)
+    try:
+        done = store.revoke_kiosk(args.kiosk_id, now_ms=int(time.time() * 1000))
+    finally:
+        store.close()
+    if not done:
+        raise StubUsageError(f"kiosk {args.kiosk_id}: not registered in {args.db}")
+    print(f"kiosk {args.kiosk_id}: revoked; its batches are refused from now on")
+    return 0
+
+
+def ack_key(args: argparse.Namespace) -> int:
+    path = args.ack_key or args.db.with_name("server-ack-key.pem")
+    try:
+        key = load_or_create_ack_key(path)
+    except AckKeyError as exc:
+        raise StubUsageError(str(exc)) from None
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    if args.out:
+        args.out.write_bytes(pem)
+        print(f"ack public key written to {args.out}")
+    else:
+        print(pem.decode("ascii"), end="")
     return 0
 
 

@@ -42,6 +42,28 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--fault-seed", type=int, default=None, help="seed for repeatable faults")
     p.add_argument("--max-body", type=int, default=MAX_BODY_BYTES, help="largest batch, bytes")
     p.add_argument("--replay-window", type=float, default=REPLAY_WINDOW_S, help="seconds")
+    p.add_argument(
+        "--site",
+        action="append",
+        default=None,
+        help="a site the policy is signed for (the kiosks' 'site'); repeat; default * (all)",
+    )
+    p.add_argument("--policy-days", type=float, default=7.0, help="signed policy lifetime")
+    p.add_argument("--keep-alive", type=float, default=5.0, help="idle connection, seconds")
+    p.add_argument("--header-timeout", type=float, default=10.0, help="request head, seconds")
+    p.add_argument("--body-timeout", type=float, default=30.0, help="request body, seconds")
+    p.add_argument("--limit-concurrency", type=int, default=64, help="connections + requests")
+    p.add_argument(
+        "--unsigned-acks",
+        action="store_true",
+        help="benchmarks only: acks without a signature (kiosks refuse them)",
+    )
+    p.add_argument(
+        "--ack-key",
+        type=Path,
+        default=None,
+        help="Ed25519 key that signs acks (PEM; made if absent). Default: beside --db",
+    )
     p.set_defaults(func=run)
 
 
@@ -79,6 +101,14 @@ def run(args: argparse.Namespace) -> int:
         fault_seed=args.fault_seed,
         max_body_bytes=args.max_body,
         replay_window_s=args.replay_window,
+        ack_key_path=args.ack_key,
+        sign_acks=not args.unsigned_acks,
+        sites=tuple(args.site or ["*"]),
+        policy_valid_s=int(args.policy_days * 86400),
+        keep_alive_s=args.keep_alive,
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        limit_concurrency=args.limit_concurrency,
     )
     try:
         sock = bind_socket(args.host, args.port)
@@ -86,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         raise StubUsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    server = _Server(uvicorn_config(create_app(settings), log_level="info"))
+    server = _Server(uvicorn_config(create_app(settings), settings, log_level="info"))
     server.url = f"http://{host}:{port}"
     if faults:
         print(f"faults: {format_faults(faults)}", file=sys.stderr, flush=True)

@@ -8,6 +8,7 @@ the server as a thread (``ServerThread``) or as its own process
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import time
@@ -24,9 +25,11 @@ from kiosk.adapters.identity import load_or_create_identity, public_pem
 from kiosk.core.entry import GENESIS_HASH, Entry, EntryKind, new_entry_id, seal_entry
 from kiosk.core.errors import Reason, ReasonCode, Severity
 from kiosk.core.model import Colour, Decision, Verdict
+from kiosk.core.server_signed import batch_statement
 from server_stub import process
 from server_stub.issuer import Issuer
 from server_stub.server import ServerSettings, ServerThread
+from server_stub.storage import ServerStore
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = REPO / "config" / "policy.toml"
@@ -36,6 +39,22 @@ def make_issuer(directory: Path) -> Issuer:
     return Issuer.create(directory, now=int(time.time()) - 3600)
 
 
+ADMIN_TOKEN = "test-admin-token"
+"""The operator's admin credential in every test server (its hash is put in the database)."""
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def grant_admin(db: Path) -> None:
+    """Make ``ADMIN_TOKEN`` an admin credential of the server database ``db``."""
+    store = ServerStore(db)
+    try:
+        digest = hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()
+        store.add_admin_token(digest, now_ms=int(time.time() * 1000))
+    finally:
+        store.close()
+
+
 def settings(tmp: Path, issuer_dir: Path, **changes: Any) -> ServerSettings:
     fields: dict[str, Any] = {
         "issuer_dir": issuer_dir,
@@ -43,6 +62,7 @@ def settings(tmp: Path, issuer_dir: Path, **changes: Any) -> ServerSettings:
         "policy_path": POLICY,
     }
     fields.update(changes)
+    grant_admin(fields["db_path"])
     return ServerSettings(**fields)
 
 
@@ -53,6 +73,7 @@ def write_config(
     issuer_dir: Path,
     kiosk_id: str = "gate-01",
     timeout_s: float = 2.0,
+    server: dict[str, Any] | None = None,
     **sync: Any,
 ) -> Path:
     """A kiosk config file in ``directory`` pinning the issuer's root key."""
@@ -74,6 +95,7 @@ def write_config(
         "[server]",
         f'url = "{url}"',
         f"timeout_s = {timeout_s}",
+        *(f"{k} = {json.dumps(v)}" for k, v in (server or {}).items()),
         "[sync]",
         *(f"{k} = {json.dumps(v)}" for k, v in sync_values.items()),
     ]
@@ -93,6 +115,7 @@ def register(url: str, kiosk_id: str, key: Ed25519PrivateKey) -> None:
     r = requests.post(
         f"{url}/v1/kiosks",
         json={"kiosk_id": kiosk_id, "public_key_pem": public_pem(key).decode()},
+        headers=ADMIN,
         timeout=5,
     )
     assert r.status_code in (200, 201), r.text
@@ -174,10 +197,12 @@ def post_batch(
     batch_id: str,
     **extra_headers: str,
 ) -> requests.Response:
+    digest = hashlib.sha256(body).hexdigest()
     headers = {
         "Content-Type": "application/json",
         "X-Kiosk-Id": kiosk_id,
-        "X-Signature": base64.b64encode(key.sign(body)).decode(),
+        "X-Signature": base64.b64encode(key.sign(batch_statement(kiosk_id, digest))).decode(),
+        "X-Body-SHA256": digest,
         "Idempotency-Key": batch_id,
     }
     headers.update(extra_headers)
@@ -190,7 +215,9 @@ class ServerProcess(process.ServerProcess):
     def __init__(
         self, tmp: Path, issuer_dir: Path, *extra: str, db: Path | None = None, port: int = 0
     ) -> None:
-        super().__init__(issuer_dir, db or tmp / "server.sqlite", POLICY, *extra, port=port)
+        db = db or tmp / "server.sqlite"
+        grant_admin(db)
+        super().__init__(issuer_dir, db, POLICY, *extra, port=port)
 
 
 def server_thread(tmp: Path, issuer_dir: Path, **changes: Any) -> Iterator[ServerThread]:

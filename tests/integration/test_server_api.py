@@ -18,6 +18,7 @@ from kiosk.core.trust import load_root_key, parse_signed_policy
 from server_stub.issuer import Issuer
 from server_stub.server import ServerThread
 from tests.integration.server_harness import (
+    ADMIN,
     POLICY,
     batch_body,
     make_entries,
@@ -87,7 +88,10 @@ def test_same_batch_again_gets_the_same_answer_and_stores_nothing(
     first = post_batch(server.url, KIOSK, key, body, bid)
     again = post_batch(server.url, KIOSK, key, body, bid)
     assert first.status_code == again.status_code == 200
-    assert first.content == again.content
+    # the same ack, signed afresh: only the server's time differs
+    first_ack, again_ack = first.json(), again.json()
+    del first_ack["server_time_ms"], again_ack["server_time_ms"]
+    assert first_ack == again_ack
     assert server.store.entry_count() == 5
     assert server.store.stats()[0].batches == 1
 
@@ -242,7 +246,8 @@ def test_replay_window(server: ServerThread, key: Ed25519PrivateKey, clock: Cloc
     clock.offset = 3 * 86400
     again = post_batch(server.url, KIOSK, key, body, bid)
     assert again.status_code == 200
-    assert again.content == first.content
+    assert again.json()["accepted"] == first.json()["accepted"]
+    assert again.json()["body_sha256"] == first.json()["body_sha256"]
     assert server.store.entry_count() == 2
 
 
@@ -297,7 +302,13 @@ def test_stats_and_health(server: ServerThread, key: Ed25519PrivateKey) -> None:
     entries = make_entries(KIOSK, 7)
     bid, body = batch_body(KIOSK, entries)
     post_batch(server.url, KIOSK, key, body, bid)
-    stats = requests.get(server.url + "/v1/stats?recent=3&chain=true", timeout=5).json()
+    anyone = requests.get(server.url + "/v1/stats?recent=3", timeout=5)
+    assert anyone.status_code == 401 and anyone.json()["error"] == "ADMIN_REQUIRED"
+    counts = requests.get(server.url + "/v1/stats", timeout=5).json()
+    assert counts["entries"] == 7 and "recent" not in counts["kiosks"][0]
+    stats = requests.get(
+        server.url + "/v1/stats?recent=3&chain=true", headers=ADMIN, timeout=5
+    ).json()
     assert stats["entries"] == 7
     (row,) = stats["kiosks"]
     assert row["kiosk_id"] == KIOSK
@@ -311,10 +322,13 @@ def test_stats_and_health(server: ServerThread, key: Ed25519PrivateKey) -> None:
 
 def test_register_kiosk_checks_the_key(server: ServerThread) -> None:
     r = requests.post(
-        server.url + "/v1/kiosks", json={"kiosk_id": "k", "public_key_pem": "nope"}, timeout=5
+        server.url + "/v1/kiosks",
+        json={"kiosk_id": "k", "public_key_pem": "nope"},
+        headers=ADMIN,
+        timeout=5,
     )
     assert r.status_code == 422
-    r = requests.post(server.url + "/v1/kiosks", json={"kiosk_id": "k"}, timeout=5)
+    r = requests.post(server.url + "/v1/kiosks", json={"kiosk_id": "k"}, headers=ADMIN, timeout=5)
     assert r.status_code == 422
 
 

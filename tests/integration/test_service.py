@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.adapters.config import load_config
 from kiosk.adapters.store import EntryStore
+from kiosk.adapters.sync import SyncStatus
 from kiosk.core.model import Verdict
 from kiosk.core.pipeline import scan
 from kiosk.port import ActionError, KioskEvent, VisitEvent
@@ -104,8 +105,48 @@ def test_guard_actions_are_logged(tmp_path: Path, issuer: Issuer) -> None:
     assert (counters.visits, counters.allowed, counters.overruled) == (1, 1, 1)
 
 
+class ConfirmedSync:
+    """A sync loop whose last signed server time put the kiosk clock ``skew`` s off."""
+
+    client = None
+
+    def __init__(self, skew: float | None) -> None:
+        self.skew = skew
+
+    def confirmed_skew(self) -> float | None:
+        return self.skew
+
+    def status(self) -> SyncStatus:
+        return SyncStatus()
+
+    def start(self) -> None:
+        pass
+
+    def stop(self, timeout: float = 0) -> None:
+        pass
+
+    def trigger(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("skew", [None, 29 * 86400.0])
+def test_purge_waits_for_a_clock_the_server_confirmed(
+    tmp_path: Path, issuer: Issuer, skew: float | None
+) -> None:
+    """Unconfirmed, or confirmed 29 days off: acknowledged entries stay."""
+    service, _ = _service(tmp_path, issuer, None, sync=ConfirmedSync(skew))
+    store = service.store
+    text = issuer.mint(name="Old *one", now=NOW - 60, **good_certificates(NOW))
+    decision = scan(text, context_for(issuer), NOW)
+    old = NOW - 40 * 86400
+    sent = [store.record_decision(decision, at_ms=(old + i) * 1000) for i in range(3)]
+    store.mark_sent([e.id for e in sent], batch_id="b1", acked_at_ms=old * 1000)
+    assert service.purge() == 0
+    assert len(store.recent(10)) == 3
+
+
 def test_purge_keeps_unsent_and_recent_entries(tmp_path: Path, issuer: Issuer) -> None:
-    service, _ = _service(tmp_path, issuer, None)
+    service, _ = _service(tmp_path, issuer, None, sync=ConfirmedSync(0.4))
     store = service.store
     old = NOW - 40 * 86400
     text = issuer.mint(name="Old *one", now=NOW - 60, **good_certificates(NOW))
