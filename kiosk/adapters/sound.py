@@ -66,6 +66,8 @@ SPEECH_TIMEOUT_S = 20.0
 """Longest the speech engine may take for one prompt before it is given up on."""
 PLAY_TIMEOUT_S = 10.0
 """Longest one sound may play (a hung device is killed, the next sound plays)."""
+PROBE_S = 0.05
+"""The silence played at start to find out whether the device works."""
 MAX_PENDING = 2
 """Sounds waiting to play; a newer one pushes out the oldest."""
 
@@ -261,6 +263,8 @@ class Sound:
     ``announce`` (and ``on_event``, a ``KioskService.subscribe`` callback) only
     queue; ``start`` begins rendering and playing; ``stop`` ends both.
     ``on_status`` is called (on a sound thread) whenever ``status()`` changes.
+    With ``probe``, a moment of silence is played first, so that a machine with
+    no working sound device says so (and rings the bell) before the first person.
     """
 
     def __init__(
@@ -272,15 +276,19 @@ class Sound:
         max_pending: int = MAX_PENDING,
         play_timeout_s: float = PLAY_TIMEOUT_S,
         on_status: Callable[[SoundStatus], None] | None = None,
+        probe: bool = True,
     ) -> None:
         self.config = config
         self.cache_dir = cache_dir
         self._play_timeout_s = play_timeout_s
         self._on_status = on_status
         self._cond = threading.Condition()
-        self._pending: deque[Verdict] = deque(maxlen=max_pending)
+        self._pending: deque[Verdict | None] = deque(maxlen=max_pending)
+        """Sounds to play, oldest first; None is the silent probe of the device at start."""
         self._files: dict[Verdict, Path] = {}
+        self._busy = False
         self._playing: subprocess.Popen[bytes] | None = None
+        self._probe = probe
         self._stopping = False
         self._threads: list[threading.Thread] = []
         self.rendered = threading.Event()
@@ -348,7 +356,7 @@ class Sound:
         with self._cond:
             if not self._can_play or self._stopping:
                 return False
-            if len(self._pending) == self._pending.maxlen:
+            if len(self._pending) == self._pending.maxlen and self._pending[0] is not None:
                 self.dropped += 1
             self._pending.append(verdict)
             self._cond.notify_all()
@@ -366,6 +374,9 @@ class Sound:
         if not self._can_play:
             self.rendered.set()
             return self
+        if self._probe:
+            with self._cond:
+                self._pending.append(None)
         for name, target in (("sound-render", self._render_all), ("sound-play", self._play_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -388,7 +399,7 @@ class Sound:
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is queued or playing; False if that took over ``timeout``."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and self._playing is None, timeout)
+            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
 
     def _file_key(self, ann: Announcement, engine: str | None) -> str:
         made_of = repr(
@@ -440,17 +451,34 @@ class Sound:
                 if self._stopping:
                     return
                 verdict = self._pending.popleft()
-                path = self._files.get(verdict)
-            if path is None:  # not rendered yet: a late tone beats a missing one
-                self.rendered.wait(SPEECH_TIMEOUT_S)
+                self._busy = True
+            try:
+                path = self._file_for(verdict)
+                if path is not None:
+                    self._play(verdict, path)
+            except Exception as exc:  # never end the thread: the next sound tries again
+                log.exception("playing a sound failed")
+                self._set_status(failing=True, note=f"sound: cannot play ({exc})")
+            finally:
                 with self._cond:
-                    path = self._files.get(verdict)
-            if path is not None:
-                self._play(verdict, path)
-            with self._cond:
-                self._cond.notify_all()
+                    self._busy = False
+                    self._cond.notify_all()
 
-    def _play(self, verdict: Verdict, path: Path) -> None:
+    def _file_for(self, verdict: Verdict | None) -> Path | None:
+        if verdict is None:
+            path = self.cache_dir / "probe-silence.wav"
+            if not path.exists():
+                write_wav(path, np.zeros(int(PROBE_S * SAMPLE_RATE)), SAMPLE_RATE)
+            return path
+        with self._cond:
+            path = self._files.get(verdict)
+        if path is None:  # not rendered yet: a late tone beats a missing one
+            self.rendered.wait(SPEECH_TIMEOUT_S)
+            with self._cond:
+                path = self._files.get(verdict)
+        return path
+
+    def _play(self, verdict: Verdict | None, path: Path) -> None:
         assert self._command is not None
         name = Path(self._command[0]).name
         problem = ""
@@ -484,8 +512,9 @@ class Sound:
             self._set_status(failing=True, note=f"{problem}; the terminal bell rings instead")
             return
         with self._cond:
-            self.played.append(verdict)
-            del self.played[:-500]
+            if verdict is not None:
+                self.played.append(verdict)
+                del self.played[:-500]
             recovered = self._status.failing
         if recovered:
             self._set_status(failing=False, note="")
