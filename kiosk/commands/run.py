@@ -193,6 +193,8 @@ def run_ui(
     finally:
         if sound is not None:
             sound.stop()
+            if sound.status().note:  # logged while the UI had the terminal: say it again
+                print(f"kiosk: {sound.status().note}", file=sys.stderr)
         service.stop()
     return 0
 
