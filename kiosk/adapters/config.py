@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kiosk.core.announcements import language_of
+
 
 class ConfigError(Exception):
     """A configuration file is missing, unreadable or has a wrong value."""
@@ -144,6 +146,22 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class SoundConfig:
+    """A tone and an optional spoken prompt for each new verdict (``kiosk.adapters.sound``)."""
+
+    enabled: bool = True
+    tones: bool = True
+    voice: bool = False
+    """Speak the prompt after the tone (needs espeak-ng)."""
+    language: str = "zh_CN"
+    """Language of the spoken prompt: "zh_CN" or "en"."""
+    player: str = "auto"
+    """"auto" (aplay, paplay or sox's play, the first found), "none", or a program."""
+    volume: float = 0.8
+    """Loudness of tones and prompts, 0 (silent) to 1 (full scale)."""
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     """Everything the kiosk needs to start, with paths already resolved."""
 
@@ -165,6 +183,7 @@ class KioskConfig:
     camera: CameraConfig = field(default_factory=CameraConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    sound: SoundConfig = field(default_factory=SoundConfig)
 
 
 class _Reader:
@@ -364,6 +383,22 @@ def load_config(path: str | Path) -> KioskConfig:
         review_timeout_s=u.number("review_timeout_s", 600.0, low=0, high=86400),
     )
     u.check_unknown()
+
+    so = r.sub("sound")
+    language = so.string("language", "zh_CN")
+    try:
+        language = language_of(language)
+    except ValueError:
+        raise so._fail("language", '"zh_CN" or "en"', language) from None
+    sound = SoundConfig(
+        enabled=so.boolean("enabled", True),
+        tones=so.boolean("tones", True),
+        voice=so.boolean("voice", False),
+        language=language,
+        player=so.string("player", "auto", nonempty=True).strip(),
+        volume=so.number("volume", 0.8, low=0, high=1),
+    )
+    so.check_unknown()
     r.check_unknown()
     return KioskConfig(
         path=p,
@@ -384,6 +419,7 @@ def load_config(path: str | Path) -> KioskConfig:
         camera=camera,
         scan=scan,
         ui=ui,
+        sound=sound,
     )
 
 

@@ -22,6 +22,7 @@ from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir
 from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
+from kiosk.core.announcements import SoundStatus
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
 from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
@@ -212,16 +213,38 @@ def run_ui(
         config_path, source, realtime=realtime, loop=loop, ui_scanner=True, frames=frames
     )
     service.start()
+    sound = None
     try:
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
         ui = service.config.ui
         app = KioskApp(
             service, bell=ui.bell, tz=dt.timezone(offset), verdict_hold_s=ui.verdict_hold_s
         )
+        sound = _start_sound(service, app)
         app.run()
     finally:
+        if sound is not None:
+            sound.stop()
+            if sound.status().note:  # logged while the UI had the terminal: say it again
+                print(f"kiosk: {sound.status().note}", file=sys.stderr)
         service.stop()
     return 0
+
+
+def _start_sound(service: KioskService, app: Any) -> Any:
+    """A tone (and, with ``sound.voice``, a prompt) for each new person; while it is heard
+    the terminal bell is quiet, and it rings again when sound is off or failing."""
+    from kiosk.adapters.sound import Sound
+
+    config = service.config
+
+    def bell_unless_heard(status: SoundStatus) -> None:
+        app.bell_enabled = config.ui.bell and not status.audible
+
+    sound = Sound(config.sound, config.data_dir / "sound", on_status=bell_unless_heard)
+    bell_unless_heard(sound.status())
+    service.subscribe(sound.on_event)
+    return sound.start()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
