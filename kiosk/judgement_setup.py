@@ -50,16 +50,22 @@ class Judgement:
 def _policy(
     config: KioskConfig | None, overrides: Overrides, state: TrustState, held: dict[str, int]
 ) -> Policy:
-    """--policy, else the server's signed policy when one verifies, else the config's file."""
+    """--policy, else the server's signed policy when one verifies, else the config's file.
+
+    The config's file is read and checked at every start even when the server's policy
+    is used: a typo in it (``mask.requried``) is an error now, not on the day the
+    server's policy is gone.
+    """
     if overrides.policy is not None:
         return load_policy(overrides.policy)
     if config is None:
         return DEFAULT_POLICY
+    local = load_policy(config.policy)
     fetched = load_fetched_policy(config, state.root, held_version=held.get(POLICY)).value
     if fetched is not None:
         remember_list_versions(config, policy=fetched[0].version)
         return fetched[1]
-    return load_policy(config.policy)
+    return local
 
 
 def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) -> Judgement:

@@ -273,3 +273,19 @@ def test_server_down_is_reported_not_raised(tmp_path: Path, issuer: Issuer) -> N
 def test_date_header_on_errors_too(server: ServerThread) -> None:
     r = requests.post(server.url + "/v1/batches", data=b"{}", timeout=5)
     assert r.status_code == 401 and "date" in r.headers
+
+
+def test_a_typo_in_the_local_policy_is_an_error_even_with_the_servers_policy(
+    k: Kiosk, server: ServerThread
+) -> None:
+    """The config's policy file is checked at every start, used or not."""
+    from kiosk.adapters.config import ConfigError
+    from kiosk.core.policy import PolicyError
+    from kiosk.judgement_setup import Overrides, load_judgement
+
+    assert k.client.round(int(time.time())).online
+    assert load_fetched_policy(k.config, k.client.root_key).value is not None
+    load_judgement(k.config.path, Overrides(), now=int(time.time()))  # fine as it is
+    k.config.policy.write_text("[mask]\nrequried = true\n", encoding="utf-8")
+    with pytest.raises((ConfigError, PolicyError), match=r"mask\.requried"):
+        load_judgement(k.config.path, Overrides(), now=int(time.time()))
