@@ -1,19 +1,28 @@
-"""The boundary between the kiosk's shell and its user interface.
+"""The seams of the kiosk's shell: what the UI may ask, and what the service runs.
 
 The UI shows what the service tells it and sends back the guard's actions;
 it never touches the camera, the log or the network itself.  This module
-holds that contract: the values the service publishes (decisions, status,
-log rows, counters) and the ``KioskPort`` protocol the service implements.
-Pure values and a Protocol only, so both sides can import it.
+holds that contract: the values the service publishes (visits, status, log
+rows, counters) and the ``KioskPort`` protocol the service implements.
+
+It also names what the service itself is given, so that ``kiosk/service.py``
+depends on shapes rather than on concrete adapters: a ``FrameStream`` (the
+camera, a video, a folder, a hand scanner; ``kiosk.adapters.camera``), its
+``ScannedLine`` items, and a ``SyncRunner`` (``kiosk.adapters.sync.SyncLoop``)
+with its ``SyncState``.  Everything is wired in one place,
+``kiosk/commands/run.py:build_service``.  Pure values and Protocols only, so
+every side can import it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from kiosk.core.model import Decision, Verdict
+from kiosk.core.policy import Policy
+from kiosk.core.trust import RevocationList, TrustList
 from kiosk.core.visit import VisitStatus
 
 
@@ -212,3 +221,77 @@ class KioskPort(Protocol):
     def recent(self, limit: int = 50) -> list[LogRow]: ...
 
     def search(self, text: str, limit: int = 200) -> list[LogRow]: ...
+
+
+# --- what the service is given -------------------------------------------------------
+
+
+class FrameStream(Protocol):
+    """A source of frames or scanned lines, read on the service's scan thread."""
+
+    @property
+    def stills(self) -> bool:
+        """Each picture stands alone (a folder of photos), not a frame of one moving scene."""
+        ...
+
+    def __iter__(self) -> Iterator[object]: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ScannedLine(Protocol):
+    """A code's text from a hand scanner: no picture, nothing to decode."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def t(self) -> float: ...
+
+    @property
+    def index(self) -> int: ...
+
+
+class SyncState(Protocol):
+    """What the sync loop reports; reading it never blocks."""
+
+    @property
+    def online(self) -> bool: ...
+
+    @property
+    def last_success_ms(self) -> int | None: ...
+
+    @property
+    def last_error(self) -> str: ...
+
+    @property
+    def clock_skew_s(self) -> float | None: ...
+
+    @property
+    def clock_warning(self) -> str: ...
+
+    @property
+    def notes(self) -> str: ...
+
+
+OnLists = Callable[[TrustList | None, RevocationList | None, Policy | None], None]
+"""Called with new lists or policy (None: unchanged) after a sync took them."""
+
+
+class SyncRunner(Protocol):
+    """The background sync: uploads entries, fetches lists, says how it is doing."""
+
+    def start(self) -> object: ...
+
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+    def trigger(self) -> None: ...
+
+    def status(self) -> SyncState: ...
+
+    def confirmed_skew(self) -> float | None:
+        """Kiosk minus server time from the last time the server signed it, or None."""
+        ...
+
+    def set_on_lists(self, callback: OnLists) -> None: ...

@@ -56,12 +56,15 @@ from kiosk.port import (
     CameraStatus,
     ClockStatus,
     Counters,
+    FrameStream,
     KioskEvent,
     KioskStatus,
     ListStatus,
     LogRow,
     LogStatus,
+    ScannedLine,
     StatusEvent,
+    SyncRunner,
     SyncStatus,
     VisitEvent,
     VisitView,
@@ -128,10 +131,10 @@ class KioskService:
         context: ScanContext,
         store: EntryStore,
         *,
-        frames: Iterable[Any] | None = None,
+        frames: FrameStream | None = None,
         source_name: str = "",
         decoder: Decoder | None = None,
-        sync: Any | None = None,
+        sync: SyncRunner | None = None,
         clock: Callable[[], float] = time.time,
         camera_stats: Callable[[], CameraStatus] | None = None,
     ) -> None:
@@ -166,10 +169,10 @@ class KioskService:
             self.context,
             ReplayGuard(replay_rules(config.scan)),
             now=lambda _t: int(self._clock()),
-            confirm_foreign=not getattr(frames, "stills", False),
+            confirm_foreign=not (frames is not None and frames.stills),
         )
-        if sync is not None and getattr(sync, "client", None) is not None:
-            sync.client.on_lists = self.swap_lists
+        if sync is not None:
+            sync.set_on_lists(self.swap_lists)
 
     # --- judging material ------------------------------------------------
 
@@ -214,10 +217,9 @@ class KioskService:
             self._sync.stop(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
-        close = getattr(self._frames, "close", None)
-        if callable(close):
+        if self._frames is not None:
             with contextlib.suppress(Exception):
-                close()
+                self._frames.close()
 
     def wait_source_done(self, timeout: float | None = None) -> bool:
         """Wait until a finite source (a file) has been read and every decision recorded."""
@@ -234,7 +236,7 @@ class KioskService:
 
     def _scan_worker(self) -> None:
         assert self._frames is not None
-        frames: Iterator[Any] = iter(self._frames)
+        frames: Iterator[object] = iter(self._frames)
         window_start = time.monotonic()
         window_frames = 0
         try:
@@ -258,10 +260,9 @@ class KioskService:
         finally:
             self._source_done.set()
 
-    def _frame(self, frame: Any) -> list[StreamDecision]:
-        text = getattr(frame, "text", None)
-        if text is not None:
-            made = self._loop.process_text(text, frame.t, frame.index, self._source_name)
+    def _frame(self, frame: object) -> list[StreamDecision]:
+        if isinstance(frame, ScannedLine):
+            made = self._loop.process_text(frame.text, frame.t, frame.index, self._source_name)
             return [made] if made is not None else []
         return self._loop.process_frame(frame, self._source_name)
 
@@ -504,8 +505,7 @@ class KioskService:
 
     def _confirmed_skew(self) -> float | None:
         """Kiosk minus server time from the last time the server signed, or None."""
-        confirmed = getattr(self._sync, "confirmed_skew", None)
-        return confirmed() if callable(confirmed) else None
+        return self._sync.confirmed_skew() if self._sync is not None else None
 
     def purge(self) -> int:
         """Remove acknowledged entries older than ``sync.retention_days``; never unsent ones.
@@ -682,7 +682,7 @@ class KioskService:
         skew = None
         if self._sync is not None:
             s = self._sync.status()
-            shown = "; ".join(x for x in (s.last_error, getattr(s, "notes", "")) if x)
+            shown = "; ".join(x for x in (s.last_error, s.notes) if x)
             sync = SyncStatus(True, s.online, s.last_success_ms, self._backlog(), shown)
             warning, skew = s.clock_warning, s.clock_skew_s
         else:

@@ -43,3 +43,19 @@ def ctx(issuer: Issuer) -> ScanContext:
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
     return Path(__file__).parent / "vectors"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_config_untouched() -> object:
+    """No test may change the project's own config files (tests write to their tmp folders)."""
+    import hashlib
+
+    config = Path(__file__).resolve().parents[1] / "config"
+
+    def digest() -> dict[str, str]:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in config.glob("*")}
+
+    before = digest()
+    yield None
+    changed = sorted(k for k, v in digest().items() if before.get(k) != v)
+    assert not changed, f"a test changed config/{', config/'.join(changed)}"

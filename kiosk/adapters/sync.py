@@ -910,6 +910,10 @@ class SyncLoop:
         self.rounds = 0
         client.on_failure = self._failing
 
+    def set_on_lists(self, callback: OnLists) -> None:
+        """Hand new lists and policy to ``callback`` after each round that took some."""
+        self.client.on_lists = callback
+
     def confirmed_skew(self) -> float | None:
         """Kiosk minus server time now, from the last signed server time (or None)."""
         return self.client.confirmed_skew_s()

@@ -76,6 +76,12 @@ class FaultedSync:
     def stop(self, timeout: float = 10.0) -> None:
         del timeout
 
+    def confirmed_skew(self) -> float | None:
+        return None
+
+    def set_on_lists(self, callback: Any) -> None:
+        del callback
+
 
 def build_service(
     config_path: Path,

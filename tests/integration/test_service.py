@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,7 @@ from kiosk.port import ActionError, KioskEvent, VisitEvent
 from kiosk.service import KioskService
 from server_stub.issuer import Issuer, good_certificates
 from tests.conftest import NOW, context_for
-
-
-@dataclass(frozen=True)
-class TextFrame:
-    text: str
-    t: float
-    index: int
+from tests.integration.text_frames import TextFrame, TextStream
 
 
 def _config(tmp_path: Path):
@@ -43,7 +36,7 @@ def _service(tmp_path: Path, issuer: Issuer, frames, **kw) -> tuple[KioskService
         config,
         context_for(issuer),
         store,
-        frames=frames,
+        frames=TextStream(frames) if frames is not None else None,
         source_name="test",
         clock=lambda: float(NOW),
         **kw,
@@ -108,10 +101,11 @@ def test_guard_actions_are_logged(tmp_path: Path, issuer: Issuer) -> None:
 class ConfirmedSync:
     """A sync loop whose last signed server time put the kiosk clock ``skew`` s off."""
 
-    client = None
-
     def __init__(self, skew: float | None) -> None:
         self.skew = skew
+
+    def set_on_lists(self, callback: object) -> None:
+        pass
 
     def confirmed_skew(self) -> float | None:
         return self.skew

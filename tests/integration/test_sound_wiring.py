@@ -17,7 +17,7 @@ from kiosk.port import KioskEvent, VisitEvent
 from kiosk.service import KioskService
 from server_stub.issuer import Issuer, good_certificates
 from tests.conftest import NOW, context_for
-from tests.integration.test_service import TextFrame
+from tests.integration.text_frames import TextFrame, TextStream
 
 
 def _player(tmp_path: Path, *, held: bool) -> tuple[Path, Path, Path]:
@@ -58,7 +58,7 @@ def _service(tmp_path: Path, issuer: Issuer, sound: str) -> tuple[KioskService, 
         config,
         context_for(issuer),
         store,
-        frames=_frames(issuer),
+        frames=TextStream(_frames(issuer)),
         source_name="test",
         clock=lambda: float(NOW),
     )

@@ -285,7 +285,11 @@ def test_a_typo_in_the_local_policy_is_an_error_even_with_the_servers_policy(
 
     assert k.client.round(int(time.time())).online
     assert load_fetched_policy(k.config, k.client.root_key).value is not None
+    local = k.config.path.parent / "local-policy.toml"  # never the repository's own file
+    local.write_text(k.config.policy.read_text(encoding="utf-8"), encoding="utf-8")
+    text = k.config.path.read_text(encoding="utf-8")
+    k.config.path.write_text(text.replace(str(k.config.policy), str(local)), encoding="utf-8")
     load_judgement(k.config.path, Overrides(), now=int(time.time()))  # fine as it is
-    k.config.policy.write_text("[mask]\nrequried = true\n", encoding="utf-8")
+    local.write_text("[mask]\nrequried = true\n", encoding="utf-8")
     with pytest.raises((ConfigError, PolicyError), match=r"mask\.requried"):
         load_judgement(k.config.path, Overrides(), now=int(time.time()))
