@@ -81,11 +81,6 @@ REASON_WORDS: dict[ReasonCode, str] = {
     ReasonCode.APPROVAL_LAPSED: "guard's approval no longer covers every check",
     ReasonCode.LEFT_WITHOUT_DECISION: "left without a decision",
     ReasonCode.INTERNAL_ERROR: "kiosk error: entry refused",
-    ReasonCode.LIST_FROM_FUTURE: "list dated in the future: refused",
-    ReasonCode.SIGNATURE_NOT_LOW_S: "forged or altered code (signature form not accepted)",
-    ReasonCode.COSE_DUPLICATE_LABEL: "forged or damaged code (a header given twice)",
-    ReasonCode.COSE_CRIT: "code needs a feature this kiosk does not have",
-    ReasonCode.TRAVEL_IN_FUTURE: "travel record dated in the future",
 }
 """A short phrase for every reason code (a test checks that none is missing)."""
 
