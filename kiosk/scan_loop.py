@@ -17,6 +17,13 @@ it read a blurred finder pattern as a Micro QR symbol) never becomes a DENY on
 the guard's screen.  Health codes are judged on
 their first frame: their signature stands behind every byte.  Stills (a folder
 of unrelated photos) and scanned texts are judged at once.
+
+A frame may hold several codes: a venue's QR poster on the wall beside the
+phone, a family's codes on one screen.  Every health code in it is judged, in
+the decoder's reading order (top to bottom, left to right), each its own
+decision; none waits for another.  A foreign symbol that stays where it is from
+frame to frame (``FIXED_PX``) is part of the scene, a poster on the wall, and is
+never judged; a wrong code held up in a hand moves, and is.
 """
 
 from __future__ import annotations
@@ -60,6 +67,17 @@ class QrReadLike(Protocol):
     def text(self) -> str: ...
 
 
+def _centre(read: QrReadLike) -> tuple[float, float] | None:
+    """The centre of a read's symbol, if the decoder says where it is."""
+    corners = getattr(read, "corners", None) or ()
+    if not corners:
+        return None
+    return (
+        sum(x for x, _ in corners) / len(corners),
+        sum(y for _, y in corners) / len(corners),
+    )
+
+
 Decoder = Callable[[Any], Sequence[QrReadLike]]
 
 
@@ -89,6 +107,12 @@ class LoopStats:
 FOREIGN_MEMORY = 64
 """Foreign texts remembered while they wait for a second frame."""
 
+FIXED_PX = 4.0
+"""A foreign symbol whose centre has moved less than this many pixels since its first read
+(in an unbroken run of reads) is fixed in the scene: a poster on the wall, never judged.
+A decoder places a still symbol's corners to within a pixel or two; a code held in a hand
+moves more than this between entering the view and its second frame."""
+
 
 class ScanLoop:
     """Turns a stream of frames into decisions; one instance per frame source."""
@@ -109,7 +133,8 @@ class ScanLoop:
         self._now = now or (lambda _t: int(time.time()))
         self._perf = perf
         self._confirm_foreign = confirm_foreign
-        self._foreign: dict[str, tuple[int, float]] = {}  # text -> (frame index, time) last read
+        # text -> (frame index, time) of its last read, and where it was first read in this run
+        self._foreign: dict[str, tuple[int, float, tuple[float, float] | None]] = {}
         self.stats = LoopStats()
 
     def process_frame(self, frame: Any, source: str = "") -> list[StreamDecision]:
@@ -123,7 +148,7 @@ class ScanLoop:
             self.stats.frames_with_code += 1
         out: list[StreamDecision] = []
         for read in reads:
-            if not self._confirmed(read.text, frame.index, frame.t):
+            if not self._confirmed(read.text, frame.index, frame.t, _centre(read)):
                 self.stats.unconfirmed += 1
                 continue
             made = self.process_text(read.text, frame.t, frame.index, source, decode_ms)
@@ -131,18 +156,27 @@ class ScanLoop:
                 out.append(made)
         return out
 
-    def _confirmed(self, text: str, index: int, t: float) -> bool:
+    def _confirmed(
+        self, text: str, index: int, t: float, centre: tuple[float, float] | None = None
+    ) -> bool:
         """Whether a text read on frame ``index`` may be judged (see the module docstring)."""
         if not self._confirm_foreign or text.startswith(PREFIX):
             return True
         gap = self._guard.rules.presentation_gap_s
         last = self._foreign.pop(text, None)
-        self._foreign[text] = (index, t)  # last in the dict: the newest read, evicted last
+        run = last is not None and 0 <= t - last[1] <= gap
+        first = last[2] if last is not None and run else centre
+        self._foreign[text] = (index, t, first)  # last in the dict: the newest read, evicted last
         if len(self._foreign) > FOREIGN_MEMORY:
             self._foreign = {k: v for k, v in self._foreign.items() if t - v[1] <= gap}
             while len(self._foreign) > FOREIGN_MEMORY:
                 del self._foreign[next(iter(self._foreign))]
-        return last is not None and last[0] != index and 0 <= t - last[1] <= gap
+        if last is None or last[0] == index or not run:
+            return False
+        if first is None or centre is None:
+            return True  # the decoder does not say where: judged on its second frame
+        moved = ((centre[0] - first[0]) ** 2 + (centre[1] - first[1]) ** 2) ** 0.5
+        return moved >= FIXED_PX
 
     def process_text(
         self, text: str, t: float, index: int = 0, source: str = "", decode_ms: float = 0.0
