@@ -23,7 +23,9 @@ phone, a family's codes on one screen.  Every health code in it is judged, in
 the decoder's reading order (top to bottom, left to right), each its own
 decision; none waits for another.  A foreign symbol that stays where it is from
 frame to frame (``FIXED_PX``) is part of the scene, a poster on the wall, and is
-never judged; a wrong code held up in a hand moves, and is.
+never judged; a wrong code held up in a hand moves, and is.  Nor is a foreign
+text read in a frame that holds a health code, stills included: the phone is
+what is being presented.
 """
 
 from __future__ import annotations
@@ -147,8 +149,12 @@ class ScanLoop:
         if reads:
             self.stats.frames_with_code += 1
         out: list[StreamDecision] = []
+        beside_code = any(read.text.startswith(PREFIX) for read in reads)
         for read in reads:
-            if not self._confirmed(read.text, frame.index, frame.t, _centre(read)):
+            confirmed = self._confirmed(read.text, frame.index, frame.t, _centre(read))
+            if beside_code and not read.text.startswith(PREFIX):
+                continue  # a poster or sign beside a phone: the phone is the one presented
+            if not confirmed:
                 self.stats.unconfirmed += 1
                 continue
             made = self.process_text(read.text, frame.t, frame.index, source, decode_ms)
