@@ -15,16 +15,18 @@ Backends, measured in ``BENCHMARKS.md``:
   QR only, and only the QR code itself (Model 2): zxing-cpp 3's QR family also
   reads Micro QR and rMQR, symbols too small to hold a health code, and a QR
   code's finder pattern, blurred, once read as a Micro QR symbol gave a phantom
-  text.  Reading every format is ten times slower.  The library's own
+  text.  Reading every format is much slower.  The library's own
   defaults are kept: ``try_invert`` reads dark-mode screens, ``try_downscale``
   reads close-ups.
-- ``zxing-rescue`` (the default): ``zxing``, and when the library reports a
-  symbol it found but could not read, that region is read again upscaled and
-  sharpened.  Frames without a symbol cost the same as plain ``zxing``.  A
-  noisy frame (a short exposure with the camera's gain up, a dark lobby) is
-  smoothed first: noise makes zxing-cpp's finder search several times slower.
-  zxing-cpp's tries at downscaled copies are kept for frames above 1080 rows,
-  where a close-up's modules grow too big for its binarizer.
+- ``zxing-rescue`` (the default, ``ReadSettings``): zxing-cpp, and every symbol
+  the library located but could not read is read again from an upscaled,
+  sharpened crop, whether or not other symbols in the frame were read (a
+  poster on the wall never hides a blurred phone).  Frames without a symbol
+  cost the same as plain ``zxing``.  A noisy frame (a short exposure with the
+  camera's gain up, a dark lobby) is smoothed first: noise makes zxing-cpp's
+  finder search several times slower.  Stills (a folder of photos) are also
+  read in two more whole-frame views.  Every symbol is returned, in reading
+  order (``reading_order``).
 - ``zbar`` (pyzbar, optional extra ``zbar``, needs the system's libzbar0): it
   does not read inverted codes, so a frame it finds nothing in is inverted and
   read again.
@@ -52,13 +54,14 @@ BACKENDS = ("zxing", "zxing-rescue", "zbar", "opencv")
 
 DEFAULT_PRIMARY = "zxing-rescue"
 """The cascade's primary stage: zxing-cpp, plus a second look at symbols it found but
-could not read.  Measured (BENCHMARKS.md, "QR decoders"): it reads frames plain
-zxing-cpp misses (blur, small codes, glare) and costs nothing on empty frames."""
+could not read: it reads blurred and small codes plain zxing-cpp misses, on the footage
+and on real photos, and costs nothing on empty frames (BENCHMARKS.md, "QR decoders",
+"Real photos")."""
 
 DEFAULT_FALLBACK: str | None = None
-"""The cascade's fallback backend.  None, as measured (BENCHMARKS.md, "QR decoders"):
-of 103 generated frames zxing-cpp missed, OpenCV read none and zbar 3, at 20-30 times
-the cost, and on walk-up videos neither fallback read anyone sooner or more often."""
+"""The cascade's fallback backend.  None: on the frames zxing-cpp missed, OpenCV and zbar
+read almost none, at many times the cost, and on walk-up videos neither read anyone
+sooner or more often (BENCHMARKS.md, "QR decoders")."""
 
 FALLBACK_EVERY = 5
 """Once the fallback is on, it runs on one frame in this many."""
@@ -93,10 +96,11 @@ GREY_WEIGHTS = {"blue": 0.299, "green": 0.587, "red": 0.114}
 """How a colour frame becomes the grey the decoders read: luminance's weights with blue's
 and red's exchanged.  Health-code apps draw the code in its colour, and a yellow code has
 almost no blue: by luminance it is 188 grey on a 246 screen, a quarter of a black code's
-contrast: on a phone at 30 % contrast none of 8 were read, blue-weighted all 8, and of
-300 coloured stills 280 against 300.  Red codes gain contrast too, green ones lose 7 %.
-Grey pixels, and so the noise, stay as they are, and the conversion costs the same (one
-``cv2.cvtColor``, reading the BGR frame as RGB).  Measured in BENCHMARKS.md, "Coloured codes"."""
+contrast, and dimmed yellow codes go unread.  Red codes gain contrast too, green ones lose
+a little.  Grey pixels, and so the noise, stay as they are, and the conversion costs the
+same (one ``cv2.cvtColor``, reading the BGR frame as RGB).  On real photos (black codes)
+it reads as many as luminance or more in every folder.  Measured in BENCHMARKS.md,
+"Coloured codes" and "Real photos"."""
 
 
 def to_grey(frame: np.ndarray) -> np.ndarray:
@@ -140,16 +144,18 @@ def _points(points: Any) -> tuple[tuple[int, int], ...]:
 
 NOISY_SIGMA = 3.5
 """Estimated noise (grey levels) from which a frame is smoothed (3x3 box) before the
-default stage reads it.  At 1280x720 with noise of 4 levels, zxing-cpp takes 5-6 ms a
-frame instead of 1-2, and reads the smoothed frame as often in a third of the time;
-clean frames (about 2 levels) are read as they are, since smoothing costs the smallest
-codes their reads (BENCHMARKS.md, "QR decoders, third run")."""
+default stage reads it.  On noisy frames zxing-cpp's finder search takes several times
+longer, and it reads the smoothed frame as often in a fraction of the time; clean frames
+are read as they are, since smoothing costs the smallest codes their reads
+(BENCHMARKS.md, "QR decoders, third run"; on real photos it changes no read but one
+close-up's: "Real photos")."""
 
 DOWNSCALE_TRIES = True
 """The default stage lets zxing-cpp also try downscaled copies of every frame, as its
 defaults do.  Real photos need them: close-ups and codes on monitors have modules too big
-for its binarizer at full size (BENCHMARKS.md, "Real photos").  The tries cost about
-0.25 ms a 1280x720 frame."""
+for its binarizer at full size, which the generated footage never showed (an earlier
+default kept them only above 1080 rows).  They cost a fraction of a millisecond a 720p
+frame (BENCHMARKS.md, "Real photos", "Frame cost with several codes")."""
 
 ROTATE_TRIES = False
 """The default stage turns zxing-cpp's ``try_rotate`` off.  It concerns linear barcodes
@@ -163,8 +169,9 @@ NOISE_ROW_STEP = 16
 NOISE_EVERY = 10
 """A ``Cascade`` on a stream of frames estimates the noise on one frame in this many and
 keeps the figure for the others: a camera's noise follows its gain and the room's light,
-which change over seconds, not frames.  A third of a second at 30 fps; the estimate
-costs 0.1-0.25 ms a 1280x720 frame (BENCHMARKS.md, "People walking up, fifth run")."""
+which change over seconds, not frames: a third of a second at 30 fps, for an estimate
+that costs a noticeable share of an empty frame's time (BENCHMARKS.md, "People walking
+up, fifth run")."""
 
 USES_NOISE = frozenset({"zxing-rescue"})
 """The backends that look at a frame's noise (and so are worth estimating it for)."""
@@ -176,8 +183,8 @@ def noise_sigma(grey: np.ndarray) -> float:
     The median absolute second difference along every ``NOISE_ROW_STEP``-th
     row, scaled for Gaussian noise (the second difference of white noise has
     6 times its variance; the median absolute value of a normal variable is
-    0.6745 sigma).  The median ignores the edges of codes and objects; about
-    0.1 ms at 1280x720.
+    0.6745 sigma).  The median ignores the edges of codes and objects; it looks
+    at one row in ``NOISE_ROW_STEP``, so it is cheap next to a read.
     """
     rows = grey[::NOISE_ROW_STEP].astype(np.int16)
     if rows.shape[1] < 3:
