@@ -41,6 +41,7 @@ On a stream it estimates the frame noise on one frame in ``NOISE_EVERY``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -156,6 +157,13 @@ defaults do.  Real photos need them: close-ups and codes on monitors have module
 for its binarizer at full size, which the generated footage never showed (an earlier
 default kept them only above 1080 rows).  They cost a fraction of a millisecond a 720p
 frame (BENCHMARKS.md, "Real photos", "Frame cost with several codes")."""
+
+DOWNSCALE_EVERY = 3
+"""A stream's ``Cascade`` lets the default stage make its downscaled tries on one frame in
+this many.  They cost about a quarter of an empty frame's read, and only close-ups need
+them; a close-up is held for many frames, so it is read at most two frames (67 ms at
+30 fps) later, and two frames in three save the cost.  Stills make them on every photo
+(BENCHMARKS.md, "Frame cost with several codes")."""
 
 ROTATE_TRIES = False
 """The default stage turns zxing-cpp's ``try_rotate`` off.  It concerns linear barcodes
@@ -515,7 +523,12 @@ def _height(corners: tuple[tuple[int, int], ...]) -> float:
 
 
 def decode_frame(
-    frame: np.ndarray, backend: str = "zxing", *, noise: float | None = None, stills: bool = False
+    frame: np.ndarray,
+    backend: str = "zxing",
+    *,
+    noise: float | None = None,
+    stills: bool = False,
+    downscale: bool = True,
 ) -> list[QrRead]:
     """Every QR symbol ``backend`` finds in ``frame`` (grey or BGR, 8-bit), in reading order.
 
@@ -526,11 +539,15 @@ def decode_frame(
     backend cannot run here, ``ValueError`` for an unknown backend or a frame
     that is not an 8-bit image.  Every symbol is returned, two showing the same
     text included (a sheet of codes, a family's phones); one symbol read twice
-    is returned once.
+    is returned once.  ``downscale`` False skips the default stage's downscaled
+    tries on this frame (a stream's ``Cascade`` makes them on one frame in
+    ``DOWNSCALE_EVERY``).
     """
     read = _reader(backend)
     if stills and backend in _STILLS:
         read = settings_reader(_STILLS[backend])
+    elif not downscale and backend == "zxing-rescue":
+        read = settings_reader(dataclasses.replace(DEFAULT_SETTINGS, downscale=False))
     grey = to_grey(frame)
     start = time.perf_counter()
     found = read(grey, noise)
@@ -581,6 +598,7 @@ class Cascade:
         self.fallback_every = fallback_every
         self.noise_every = noise_every
         self.stills = stills
+        self.frames = 0
         self.misses = 0
         self.fallback_runs = 0
         self.noise: float | None = None
@@ -624,7 +642,15 @@ class Cascade:
 
     def decode(self, frame: np.ndarray) -> list[QrRead]:
         grey = to_grey(frame)
-        reads = decode_frame(grey, self.primary, noise=self._noise_of(grey), stills=self.stills)
+        self.frames += 1
+        downscale = self.stills or self.frames % DOWNSCALE_EVERY == 0
+        reads = decode_frame(
+            grey,
+            self.primary,
+            noise=self._noise_of(grey),
+            stills=self.stills,
+            downscale=downscale,
+        )
         if reads:
             self.misses = 0
             return reads

@@ -424,3 +424,20 @@ def test_a_blurred_phone_is_rescued_while_a_sharp_poster_is_read_beside_it() -> 
         tried += 1
         rescued += label.text in [r.text for r in decode_frame(wide, "zxing-rescue")]
     assert tried >= 3 and rescued == tried
+
+
+def test_a_stream_makes_the_downscaled_tries_once_in_downscale_every_frames() -> None:
+    """A close-up too big for the full-size read is read on a stream's frames with the tries,
+    so at most DOWNSCALE_EVERY - 1 frames late; a still is read at once."""
+    import zxingcpp
+
+    from kiosk.adapters.qr import DOWNSCALE_EVERY
+
+    big = _close_up((3840, 2160), 1)
+    assert not zxingcpp.read_barcodes(
+        big, formats=zxingcpp.BarcodeFormat.QRCode, try_downscale=False
+    )
+    stream = Cascade(noise_every=1)
+    read = [bool(stream(big)) for _ in range(2 * DOWNSCALE_EVERY)]
+    assert sum(read) == 2 and read.index(True) < DOWNSCALE_EVERY
+    assert [r.text for r in Cascade(noise_every=1, stills=True)(big)] == [TEXT]
