@@ -36,7 +36,7 @@ rounded bezel, app chrome and a hand, warped into a cluttered scene with numpy
 and OpenCV array operations only.
 
     python -m kiosk.footage --out DIR --kind frames|video --count N --seed S \
-        --size 1280x720 [--texts-file F] [--exposure-ms 2]
+        --size 1280x720 [--texts-file F] [--exposure-ms 2] [--poster [TEXT]]
 """
 
 from __future__ import annotations
@@ -1018,6 +1018,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         help="video: the camera's exposure in ms (default: auto, 60%% of the frame interval)",
     )
+    p.add_argument(
+        "--poster",
+        nargs="?",
+        const=POSTER_TEXT,
+        help="video: a venue's QR poster on the wall showing TEXT (default: a venue URL)",
+    )
     args = p.parse_args(argv)
     if args.count < 1:
         p.error("--count must be at least 1")
@@ -1040,6 +1046,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fps=args.fps,
             name=args.name,
             exposure_ms=args.exposure_ms,
+            poster=args.poster,
         )
     except (OSError, ValueError) as exc:
         print(f"footage: {exc}", file=sys.stderr)
