@@ -10,7 +10,7 @@ import pytest
 from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.replay import ReplayGuard, ReplayRules
-from kiosk.scan_loop import FOREIGN_MEMORY, ScanLoop
+from kiosk.scan_loop import FIXTURE_S, FOREIGN_MEMORY, ScanLoop
 
 
 @dataclass(frozen=True)
@@ -130,3 +130,11 @@ def test_a_foreign_text_beside_a_health_code_is_not_judged_every_health_code_is(
     ]
     frames[2].append(_Placed("HCK1:B", _square(500, 300)))
     assert _run(loop, frames) == [(0, "BASE45_INVALID"), (2, "BASE45_INVALID")]
+
+
+def test_a_still_foreign_code_is_judged_when_it_goes_unless_it_stayed_like_a_poster() -> None:
+    loop = _placed_loop()
+    photo = [[_Placed("WIFI:S:lobby;;", _square(300, 200))]] * 8  # on a stand for 0.27 s
+    poster = [[_Placed("VENUE", _square(20, 30))]] * int(30 * FIXTURE_S + 30)
+    frames = photo + [[]] * 60 + poster + [[]] * 60 + poster[:30] + [[]] * 60
+    assert _run(loop, frames) == [(8 + 45, "BAD_PREFIX")]  # the gap after it left, only it
