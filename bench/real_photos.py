@@ -121,12 +121,10 @@ class Tally:
     seconds: float = 0.0
 
 
-def run(photos: Path, cols: dict[str, Column]) -> tuple[dict[str, Tally], dict[str, list[str]]]:
+def run(photos: Path, cols: dict[str, Column]) -> dict[str, Tally]:
     labels: dict[str, list[list[list[float]]]] = json.loads((photos / "labels.json").read_text())
     tallies = {name: Tally() for name in cols}
-    keys: dict[str, list[str]] = {}
     for key, polygons in sorted(labels.items()):
-        keys.setdefault(key.split("/")[0], []).append(key)
         image = cv2.imread(str(photos / key), cv2.IMREAD_COLOR)
         if image is None:
             raise SystemExit(f"{photos / key}: cannot read the photo")
@@ -141,7 +139,7 @@ def run(photos: Path, cols: dict[str, Column]) -> tuple[dict[str, Tally], dict[s
                 for i in inside:
                     t.hits.setdefault((key, i), text)
                 t.unlabelled += not inside
-    return tallies, keys
+    return tallies
 
 
 def main() -> int:
@@ -157,7 +155,7 @@ def main() -> int:
         os.sched_setaffinity(0, {0})
     load = os.getloadavg()
     cols = columns(args.quick)
-    tallies, info = run(photos, cols)
+    tallies = run(photos, cols)
     labels: dict[str, list[object]] = json.loads((photos / "labels.json").read_text())
     folders = sorted({k.split("/")[0] for k in labels})
     total = {f: sum(len(v) for k, v in labels.items() if k.split("/")[0] == f) for f in folders}
@@ -205,7 +203,6 @@ def main() -> int:
     print(
         f"# folders where the default reads fewer codes than {lib}: {', '.join(behind) or 'none'}"
     )
-    del info
     return 0 if not behind and means[default] >= 75.0 and wrong[default] == 0 else 1
 
 
