@@ -17,6 +17,12 @@ see ``GREY_WEIGHTS``), converted before the clock starts; the column
 (``cv2.COLOR_BGR2GRAY``) instead, side by side.
 
     .venv/bin/python bench/decoders.py [--count 600] [--seed 1] [--people 8] [--photos-only]
+        [--settings]
+
+``--settings`` adds the columns ``bench/real_photos.py`` prints for the real photos:
+the default on stills (``kiosk decode``), zxing-cpp's library defaults, and the
+default with one setting changed at a time, so that every setting of the default
+stage is measured on the footage and on real photos side by side.
 
 Prints Markdown; the figures go to BENCHMARKS.md.
 """
@@ -24,6 +30,7 @@ Prints Markdown; the figures go to BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import time
@@ -39,10 +46,15 @@ from kiosk.adapters.camera import image_files, read_image
 from kiosk.adapters.qr import (
     BACKENDS,
     DEFAULT_PRIMARY,
+    DEFAULT_SETTINGS,
+    LIBRARY_DEFAULTS,
+    STILLS_SETTINGS,
     Cascade,
     QrRead,
+    ReadSettings,
     available_backends,
     decode_frame,
+    settings_reader,
     to_grey,
 )
 from kiosk.footage import CATEGORIES, SIZES, Person, render_frames, render_video, sample_texts
@@ -79,6 +91,34 @@ def _p95(values: Sequence[float]) -> float:
 
 def _median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def _with(settings: ReadSettings) -> Decoder:
+    """The default stage read as ``settings`` ask, as a decoder column."""
+    read = settings_reader(settings)
+
+    def decode(grey: np.ndarray) -> list[QrRead]:
+        start = time.perf_counter()
+        found = read(grey, None)
+        ms = (time.perf_counter() - start) * 1000.0
+        return [QrRead(text, corners, "zxing-rescue", ms) for text, corners in found]
+
+    return decode
+
+
+def settings_columns() -> dict[str, Decoder]:
+    """The same columns as ``bench/real_photos.py``: each setting changed alone."""
+    d = DEFAULT_SETTINGS
+    return {
+        "default, stills": _with(STILLS_SETTINGS),
+        "zxing-cpp defaults": _with(LIBRARY_DEFAULTS),
+        "no smoothing": _with(dataclasses.replace(d, smooth=False)),
+        "no rescue": _with(dataclasses.replace(d, rescue=False)),
+        "QR family reads": _with(dataclasses.replace(d, model2_only=False)),
+        "locating Model 2 only": _with(dataclasses.replace(d, locate_family=False)),
+        "no downscale tries": _with(dataclasses.replace(d, downscale=False)),
+        "rotate tries": _with(dataclasses.replace(d, rotate=True)),
+    }
 
 
 def run_frames(
@@ -234,6 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--people", type=int, default=8, help="people in the video part")
     p.add_argument("--photos-only", action="store_true", help="only the camera photos part")
+    p.add_argument("--settings", action="store_true", help="one setting changed at a time")
     args = p.parse_args(argv)
     cv2.setNumThreads(max(1, cv2.getNumThreads()))
     available = available_backends()
@@ -243,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # stills are unrelated frames: each one's noise is estimated on its own
     decoders["cascade"] = Cascade(fallback_after=15, noise_every=1)
     decoders[LUMINANCE] = Cascade(fallback_after=15, noise_every=1)
+    if args.settings:
+        decoders.update(settings_columns())
     missing = [b for b in BACKENDS if b not in available]
     if args.photos_only:
         print("\n".join(run_photos(decoders)))

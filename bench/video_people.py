@@ -2,9 +2,13 @@
 
     .venv/bin/python bench/video_people.py [--people 100] [--size 1280x720] [--fps 30]
         [--exposures 2,auto] [--inks colour|grey] [--greys kiosk,luminance]
+        [--families-every 10] [--no-poster]
 
 Renders a seeded video of N people (mixed verdicts; tilted, blurred, dark-mode
-phones; one person shows a screenshot of an earlier person's code) in memory
+phones; one person shows a screenshot of an earlier person's code; every
+``--families-every``-th person shows a family's three codes on one phone held
+sideways: theirs, a child's and a grandparent's, one decision each; a venue's
+QR poster on the wall in view the whole time, never to be judged) in memory
 and runs every frame through the kiosk's scan loop (decoder cascade, replay
 rules, pipeline) on one core.  The same people walk up once for each camera
 exposure asked for (default: the kiosk's ``camera.exposure_ms``, then auto
@@ -54,6 +58,7 @@ from kiosk.core.replay import ReplayGuard, ReplayRules
 from kiosk.core.trust import load_root_key, parse_revocation_list, parse_trust_list
 from kiosk.footage import (
     CODE_INKS,
+    POSTER_TEXT,
     QR_OF_SCREEN,
     Person,
     _plan,
@@ -69,7 +74,41 @@ INK_OF_KIND = {"red": CODE_INKS["R"], "yellow": CODE_INKS["Y"]}
 """The colour a person's app draws the code in; every other kind holds a green code."""
 
 
-def build_people(issuer: Issuer, n: int, now: int) -> list[tuple[str, str, str]]:
+FAMILY_KINDS = ("green", "yellow")
+"""The codes a family's phone shows after its holder's: a child's and a grandparent's."""
+
+Member = tuple[str, str, str]
+"""(kind, text, expected verdict) of one code."""
+
+
+def build_families(
+    issuer: Issuer, people: list[Member], every: int, now: int
+) -> dict[int, list[Member]]:
+    """The family members person i shows beside their own code, for every ``every``-th
+    person (none: ``every`` 0)."""
+    if every <= 0:
+        return {}
+    families: dict[int, list[Member]] = {}
+    for i in range(every // 2, len(people), every):
+        if people[i][0] == "shared screenshot":
+            continue
+        members = []
+        for k, kind in enumerate(FAMILY_KINDS, start=1):
+            colour = Colour.YELLOW if kind == "yellow" else Colour.GREEN
+            text = issuer.mint(
+                alg="ES256",
+                name=f"Person *{i:03d}-{k}",
+                now=now - 30,
+                validity_s=3600,
+                colour=colour,
+                **good_certificates(now),
+            )
+            members.append((f"family {kind}", text, "REVIEW" if kind == "yellow" else "ALLOW"))
+        families[i] = members
+    return families
+
+
+def build_people(issuer: Issuer, n: int, now: int) -> list[Member]:
     """(kind, text, expected verdict) for n people; person n//2 shows person 0's code again."""
     good = good_certificates(now)
     stranger = ec.generate_private_key(ec.SECP256R1())
@@ -138,6 +177,13 @@ def main() -> int:
     )
     parser.add_argument("--inks", choices=("colour", "grey"), default="colour")
     parser.add_argument(
+        "--families-every",
+        type=int,
+        default=10,
+        help="every N-th person shows a family's three codes on one phone (0: nobody)",
+    )
+    parser.add_argument("--no-poster", action="store_true", help="no venue QR poster on the wall")
+    parser.add_argument(
         "--greys",
         type=lambda v: [g.strip() for g in v.split(",")],
         default=["kiosk"],
@@ -154,6 +200,7 @@ def main() -> int:
         issuer = Issuer.create(Path(tmp) / "iss", now=now - 86400)
         issuer.republish(now=now - 60)
         people = build_people(issuer, args.people, now)
+        families = build_families(issuer, people, args.families_every, now)
         root = load_root_key(issuer.root_public_pem)
         ctx = ScanContext(
             DEFAULT_POLICY,
@@ -167,10 +214,19 @@ def main() -> int:
             title = "auto exposure" if exposure_ms is None else f"exposure {exposure_ms:g} ms"
             if grey != "kiosk":
                 title += f", {grey} grey"
-            rows, wrong, ok = run_video(args, size, people, ctx, now, exposure_ms, grey)
+            rows, wrong, ok = run_video(args, size, people, ctx, now, exposure_ms, grey, families)
             columns.append((title, rows, wrong, ok))
-    print(f"# {args.people} people at {args.size}, {args.fps:g} fps, codes drawn {args.inks}")
-    print(f"# machine: {os.cpu_count()} cores, pinned to 1; {dt.date.today().isoformat()}")
+    members = sum(len(m) for m in families.values())
+    print(
+        f"# {args.people} people at {args.size}, {args.fps:g} fps, codes drawn {args.inks};"
+        f" {len(families)} of them show {members} family members' codes too;"
+        f" poster {'absent' if args.no_poster else 'in view'}"
+    )
+    load = os.getloadavg()[0]
+    print(
+        f"# machine: {os.cpu_count()} cores, pinned to 1, load average {load:.1f} at the end;"
+        f" {dt.date.today().isoformat()}"
+    )
     print("| figure | " + " | ".join(c[0] for c in columns) + " |")
     print("|---|" + "---|" * len(columns))
     for i, (label, _) in enumerate(columns[0][1]):
@@ -189,14 +245,26 @@ def run_video(
     now: int,
     exposure_ms: float | None,
     grey: str = "kiosk",
+    families: dict[int, list[Member]] | None = None,
 ) -> tuple[list[tuple[str, str]], list[str], bool]:
     """One walk-up of everyone at one camera exposure: (rows, problems, all right)."""
+    families = families or {}
     ink_of: dict[str, tuple[int, int, int]] = {}  # a screenshot shows its code's colour
     for kind, text, _ in people:
         ink_of.setdefault(text, INK_OF_KIND.get(kind, CODE_INKS["G"]))
-    walkers = [Person(t, 2.0, ink_of[t] if args.inks == "colour" else None) for _, t, _ in people]
+    walkers = [
+        Person(
+            t,
+            2.0,
+            ink_of[t] if args.inks == "colour" else None,
+            family=tuple(m[1] for m in families.get(i, [])),
+        )
+        for i, (_, t, _) in enumerate(people)
+    ]
     visits, total = _plan(walkers, args.seed, size, args.fps)
-    shown = {text for _, text, _ in people}
+    poster = None if args.no_poster else POSTER_TEXT
+    shown = {text for _, text, _ in people} | {m[1] for ms in families.values() for m in ms}
+    shown |= {poster} if poster else set()
     misread: list[str] = []  # texts read that no phone showed: phantoms, never to be judged
     cascade = Cascade()
 
@@ -213,7 +281,7 @@ def run_video(
     recent: deque[tuple[int, Any]] = deque(maxlen=90)  # frames before a decision, to re-read
     first_readable: dict[int, int] = {}  # decision frame -> first frame any backend reads
     camera = exposure(exposure_ms, args.fps)
-    frames = _video_frames(visits, total, args.seed, size, camera)
+    frames = _video_frames(visits, total, args.seed, size, camera, poster=poster)
     for index in range(total):
         image = next(frames)
         t1 = time.perf_counter()
@@ -228,7 +296,8 @@ def run_video(
                 (
                     i
                     for i, img in earlier
-                    if decode_frame(img, "opencv") or decode_frame(img, "zxing")
+                    if span.text in {r.text for r in decode_frame(img, "opencv")}
+                    or span.text in {r.text for r in decode_frame(img, "zxing")}
                 ),
                 index,
             )
@@ -246,8 +315,10 @@ def run_video(
             stray += 1
         else:
             by_person[owner].append((frame, ms, decision))
-    once = sum(1 for d in by_person.values() if len(d) == 1)
+    once = 0
     right = 0
+    members_once = 0
+    members_right = 0
     wrong: list[str] = []
     lat_full: list[float] = []
     lat_enter: list[float] = []
@@ -256,10 +327,28 @@ def run_video(
     shared_flagged = False
     for i, (kind, _text, expect) in enumerate(people):
         got = by_person[i]
+        family = families.get(i, [])
+        if family:  # the holder and each member: one decision each, told apart by name
+            named = {f"Person *{i:03d}-{k}" for k in range(1, len(family) + 1)}
+            own = [g for g in got if g[2].name not in named]
+            for k, (mkind, _, mexpect) in enumerate(family, start=1):
+                mine = [g for g in got if g[2].name == f"Person *{i:03d}-{k}"]
+                if len(mine) != 1:
+                    wrong.append(f"person {i}, {mkind}: {len(mine)} decisions")
+                    continue
+                members_once += 1
+                if mine[0][2].verdict.value == mexpect:
+                    members_right += 1
+                else:
+                    wrong.append(f"person {i}, {mkind}: {mine[0][2].verdict.value}")
+            if len(own) + len(family) != len(got):
+                wrong.append(f"person {i}: {len(got)} decisions for {1 + len(family)} codes")
+            got = own
         if len(got) != 1:
             detail = "; ".join(f"frame {f}: {d.verdict.value} {d.reason_codes}" for f, _, d in got)
             wrong.append(f"person {i} ({kind}): {len(got)} decisions: {detail}")
             continue
+        once += 1
         frame, ms, decision = got[0]
         if decision.verdict.value == expect:
             right += 1
@@ -280,6 +369,7 @@ def run_video(
     def spread(values: list[float], digits: int = 0) -> str:
         return f"{statistics.median(values):.{digits}f} / {pct(values, 0.95):.{digits}f}"
 
+    n_members = sum(len(m) for m in families.values())
     rows = [
         ("frames, dark-mode phones", f"{total}, {dark}"),
         (
@@ -288,6 +378,8 @@ def run_video(
         ),
         ("people with exactly one decision", f"{once} / {len(people)}"),
         ("right verdicts", f"{right} / {len(people)}"),
+        ("family members with exactly one decision", f"{members_once} / {n_members}"),
+        ("family members' right verdicts", f"{members_right} / {n_members}"),
         ("decisions outside any person", str(stray)),
         ("decoder phantoms: reads of a text no phone showed (none judged)", str(len(misread))),
         ("shared screenshot flagged SHARED_CODE", "yes" if shared_flagged else "NO"),
@@ -304,6 +396,7 @@ def run_video(
     ]
     wrong += [f"phantom read: {text[:60]!r}" for text in misread[:5]]
     ok = once == right == len(people) and shared_flagged and stray == 0
+    ok = ok and members_once == members_right == n_members
     return rows, wrong, ok
 
 

@@ -15,7 +15,13 @@ Two products:
 - a video (``write_video``) of people walking up one after another: empty
   frames, a phone entering, held for a while in a moving hand (jitter and the
   odd motion-blurred jerk), leaving; ``manifest.jsonl`` has one row per person
-  with the expected text and the first and last frame the phone is in view.
+  with the expected text and the first and last frame the phone is in view;
+  a person may show a family's codes on one phone (``Person.family``), and a
+  venue's QR poster (``poster``, a text that is not a health code) may hang on
+  the wall in view for the whole video.
+
+``render_poster_still`` and ``render_family_still`` make single frames of a
+poster beside a phone and of a phone showing three codes.
 
 The video's camera has an exposure (``exposure_ms``; None: auto exposure,
 which indoors runs to 60 % of the frame interval).  A moving phone smears over
@@ -30,7 +36,7 @@ rounded bezel, app chrome and a hand, warped into a cluttered scene with numpy
 and OpenCV array operations only.
 
     python -m kiosk.footage --out DIR --kind frames|video --count N --seed S \
-        --size 1280x720 [--texts-file F] [--exposure-ms 2]
+        --size 1280x720 [--texts-file F] [--exposure-ms 2] [--poster [TEXT]]
 """
 
 from __future__ import annotations
@@ -112,6 +118,9 @@ class Person:
     hold_s: float = 2.0
     code_ink: tuple[int, int, int] | None = None
     """BGR colour of the code's modules on a light screen (``CODE_INKS``); None: near black."""
+    family: tuple[str, ...] = ()
+    """More codes on the same screen (a parent showing a child's and a grandparent's codes):
+    the phone is held sideways, ``text`` and then these side by side."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ class PersonSpan:
     hold_first: int
     hold_last: int
     dark: bool
+    family: tuple[str, ...] = ()
+    """The other codes on the same screen, after ``text`` in reading order (left to right)."""
 
 
 @dataclass(frozen=True)
@@ -378,6 +389,70 @@ def _draw_hand(
         cv2.ellipse(alpha, c, axes, angle, a0, a1, 255, -1, cv2.LINE_AA)
 
 
+def render_family_phone(
+    texts: Sequence[str], width: int, *, rng: np.random.Generator, dark: bool = False
+) -> Phone:
+    """A phone ``width`` pixels wide showing several codes one under another (a family's
+    codes on one screen), each with its holder's name band; ``qr_center`` is the middle of
+    the column of codes.  Held sideways (``FAMILY_ROLL``) the codes read left to right."""
+    w = int(width)
+    h = int(w * PHONE_ASPECT)
+    pad_x, pad_bottom = int(w * 0.18), int(h * 0.12)
+    image = np.zeros((h + pad_bottom, w + 2 * pad_x, 3), np.uint8)
+    alpha = np.zeros(image.shape[:2], np.uint8)
+    x0 = pad_x
+    bezel = int(rng.integers(12, 45))
+    _rounded_rect(image, x0, 0, x0 + w, h, int(w * 0.13), (bezel, bezel, bezel + 4))
+    _rounded_rect(alpha, x0, 0, x0 + w, h, int(w * 0.13), 255)
+    inset = max(2, int(w * 0.04))
+    sx0, sy0, sx1, sy1 = x0 + inset, inset, x0 + w - inset, h - inset
+    screen_bg = (20, 20, 22) if dark else (246, 246, 244)
+    _rounded_rect(image, sx0, sy0, sx1, sy1, int(w * 0.1), screen_bg)
+    n = max(1, len(texts))
+    gap = int(h * 0.02)
+    # the codes keep above the hand's palm (which covers the bottom fifth)
+    side = int(min((sx1 - sx0) * 0.96, (int(h * 0.8) - sy0 - int(h * 0.06) - (n + 1) * gap) / n))
+    qx0 = sx0 + (sx1 - sx0 - side) // 2
+    qy = sy0 + int(h * 0.06)
+    light, darkv = (240, 18) if not dark else (18, 235)
+    top = qy + gap
+    for text in texts:
+        code = _draw_modules(qr_modules(text), side, darkv, light)
+        image[top : top + side, qx0 : qx0 + side] = code[:, :, None]
+        top += side + gap
+    column = qy + gap + (n * side + (n - 1) * gap) / 2
+    _draw_hand(image, alpha, x0, w, h, rng)
+    return Phone(image, alpha, (qx0 + side / 2, column), w)
+
+
+FAMILY_ROLL = -90.0
+"""A family's phone is held sideways, turned this far: its first code is on the left."""
+
+POSTER_TEXT = "https://venue.example/checkin?site=3301-0042&name=North+Gate"
+"""The venue code a poster on the wall shows: a QR code that is not a health code."""
+
+
+def add_poster(
+    img: np.ndarray, text: str, rng: np.random.Generator, *, px_per_module: float = 3.0
+) -> tuple[tuple[int, int], ...]:
+    """A venue's QR poster hung on the wall, drawn into ``img`` (in place) near its top left
+    or top right corner, away from where people hold their phones; returns its corners."""
+    h, w = img.shape[:2]
+    n = qr_modules(text).shape[0]
+    side = int(n * px_per_module)
+    board = int(side * 1.3)
+    left = bool(rng.integers(0, 2))
+    x0 = int(w * rng.uniform(0.02, 0.06)) if left else w - board - int(w * rng.uniform(0.02, 0.06))
+    y0 = int(h * rng.uniform(0.04, 0.1))
+    paper = (235, 238, 240)
+    cv2.rectangle(img, (x0, y0), (x0 + board, y0 + int(board * 1.25)), (40, 60, 170), -1)
+    cv2.rectangle(img, (x0 + 4, y0 + 4), (x0 + board - 4, y0 + board - 4), paper, -1)
+    qx, qy = x0 + (board - side) // 2, y0 + (board - side) // 2
+    code = _draw_modules(qr_modules(text), side, 25, 235)
+    img[qy : qy + side, qx : qx + side] = code[:, :, None]
+    return ((qx, qy), (qx + side, qy), (qx + side, qy + side), (qx, qy + side))
+
+
 # --- the scene -----------------------------------------------------------------------
 
 
@@ -523,6 +598,58 @@ def _phone_width_for_module(text: str, px_per_module: float) -> float:
     return n * px_per_module / (QR_OF_SCREEN * (1 - 0.08))
 
 
+def _family_width_for_module(modules: int, codes: int, px_per_module: float) -> float:
+    """Phone width at which ``render_family_phone`` shows ``codes`` codes of ``modules``
+    modules (quiet zone included) at ``px_per_module`` frame pixels."""
+    # each code's side is this share of the phone's width (render_family_phone's layout)
+    share = min(0.88, ((0.74 - 0.02 * (codes + 1)) * PHONE_ASPECT - 0.04) / codes)
+    return modules * px_per_module / share
+
+
+def render_poster_still(
+    text: str, size: Size, rng: np.random.Generator, *, poster: str = POSTER_TEXT
+) -> np.ndarray:
+    """A frame of a phone showing ``text`` held up beside a venue's QR poster on the wall."""
+    w, h = size
+    bg = render_background(size, rng)
+    add_poster(bg, poster, rng)
+    ppm = rng.uniform(2.6, 3.4) * min(1.0, h / 720 + 0.25)
+    phone_w = _phone_width_for_module(text, ppm)
+    phone = render_phone(text, int(phone_w), dark=False, rng=rng)
+    pose = Pose(
+        w * rng.uniform(0.45, 0.6),
+        h * rng.uniform(0.45, 0.55),
+        phone_w,
+        rng.uniform(-8, 8),
+        rng.uniform(-10, 10),
+        rng.uniform(-10, 5),
+    )
+    frame, _ = composite(bg, phone, pose, brightness=0.9)
+    frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.4, 0.8))
+    return add_noise(frame, FRAME_NOISE, rng)
+
+
+def render_family_still(texts: Sequence[str], size: Size, rng: np.random.Generator) -> np.ndarray:
+    """A frame of one phone held sideways showing ``texts`` side by side, first on the left."""
+    w, h = size
+    bg = render_background(size, rng)
+    ppm = rng.uniform(2.8, 3.4) * min(1.0, h / 720 + 0.25)
+    modules = max(qr_modules(t).shape[0] for t in texts)
+    phone_w = _family_width_for_module(modules, len(texts), ppm)
+    phone = render_family_phone(texts, int(phone_w), rng=rng)
+    pose = Pose(
+        w / 2,
+        h * rng.uniform(0.45, 0.55),
+        phone_w,
+        FAMILY_ROLL + rng.uniform(-6, 6),
+        rng.uniform(-8, 8),
+        rng.uniform(-8, 5),
+    )
+    frame, _ = composite(bg, phone, pose, brightness=0.9)
+    frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.4, 0.8))
+    return add_noise(frame, FRAME_NOISE, rng)
+
+
 def render_still(
     text: str | None, category: str, size: Size, rng: np.random.Generator
 ) -> np.ndarray:
@@ -662,10 +789,20 @@ def _plan_visit(
     w, h = size
     dark = rng.random() < 0.25
     ppm = rng.uniform(2.6, 3.6) * min(1.0, h / 720 + 0.25)
-    phone_w = _phone_width_for_module(person.text, ppm)
-    phone = render_phone(person.text, int(phone_w), dark=dark, rng=rng, code_ink=person.code_ink)
+    if person.family:
+        dark = False
+        texts = (person.text, *person.family)
+        modules = max(qr_modules(t).shape[0] for t in texts)
+        phone_w = _family_width_for_module(modules, len(texts), ppm)
+        phone = render_family_phone(texts, int(phone_w), rng=rng)
+    else:
+        phone_w = _phone_width_for_module(person.text, ppm)
+        phone = render_phone(
+            person.text, int(phone_w), dark=dark, rng=rng, code_ink=person.code_ink
+        )
     hold_x, hold_y = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.4, 0.55)
     roll0, yaw0, pitch0 = rng.uniform(-8, 8), rng.uniform(-10, 10), rng.uniform(-12, 5)
+    turned = FAMILY_ROLL if person.family else 0.0  # sideways from the start: no diagonal
     n_enter = max(3, int(fps * rng.uniform(0.35, 0.6)))
     n_hold = max(1, round(fps * person.hold_s))
     n_leave = max(3, int(fps * rng.uniform(0.3, 0.5)))
@@ -675,9 +812,10 @@ def _plan_visit(
     path: list[Pose] = []
     for k in range(n_enter):
         t = _ease((k + 1) / n_enter)
-        path.append(Pose(hold_x, off_y + (hold_y - off_y) * t, phone_w, roll0 * t, yaw0, pitch0))
+        roll = turned + roll0 * t
+        path.append(Pose(hold_x, off_y + (hold_y - off_y) * t, phone_w, roll, yaw0, pitch0))
     # hold: a slow random walk of the hand, and now and then a quick jerk
-    x, y, roll = hold_x, hold_y, roll0
+    x, y, roll = hold_x, hold_y, turned + roll0
     jerk = 0
     for _ in range(n_hold):
         if jerk == 0 and rng.random() < 2.0 / fps:
@@ -687,7 +825,7 @@ def _plan_visit(
             x, y, jerk = x + jdx, y + jdy, jerk - 1
         x += rng.normal(0, 0.8) + (hold_x - x) * 0.1
         y += rng.normal(0, 0.8) + (hold_y - y) * 0.1
-        roll += rng.normal(0, 0.3) + (roll0 - roll) * 0.1
+        roll += rng.normal(0, 0.3) + (turned + roll0 - roll) * 0.1
         path.append(Pose(x, y, phone_w, roll, yaw0, pitch0))
     for k in range(n_leave):
         t = _ease((k + 1) / n_leave)
@@ -701,6 +839,7 @@ def _plan_visit(
         hold_first=first + n_enter,
         hold_last=first + n_enter + n_hold - 1,
         dark=dark,
+        family=person.family,
     )
     return _Visit(span, phone, tuple(path))
 
@@ -744,18 +883,29 @@ def render_video(
     size: Size = (1280, 720),
     fps: float = 25.0,
     exposure_ms: float | None = None,
+    poster: str | None = None,
 ) -> tuple[Iterator[np.ndarray], list[PersonSpan], int]:
-    """(frames, people's spans, frame count) for people walking up one after another."""
+    """(frames, people's spans, frame count) for people walking up one after another;
+    ``poster``: a venue's QR poster showing this text hangs in view the whole time."""
     visits, total = _plan(people, seed, size, fps)
-    frames = _video_frames(visits, total, seed, size, exposure(exposure_ms, fps))
+    camera = exposure(exposure_ms, fps)
+    frames = _video_frames(visits, total, seed, size, camera, poster=poster)
     return frames, [v.span for v in visits], total
 
 
 def _video_frames(
-    visits: list[_Visit], total: int, seed: int, size: Size, camera: Exposure
+    visits: list[_Visit],
+    total: int,
+    seed: int,
+    size: Size,
+    camera: Exposure,
+    *,
+    poster: str | None = None,
 ) -> Iterator[np.ndarray]:
     rng = np.random.default_rng([seed, 11])
     bg = render_background(size, rng)
+    if poster is not None:  # its own random numbers: the rest of the video stays the same
+        add_poster(bg, poster, np.random.default_rng([seed, 13]))
     if camera.room < 1.0:
         bg = (bg.astype(np.float32) * camera.room).astype(np.uint8)
     sigma = FRAME_NOISE * camera.gain
@@ -789,13 +939,16 @@ def write_video(
     fps: float = 25.0,
     name: str = "footage.avi",
     exposure_ms: float | None = None,
+    poster: str | None = None,
 ) -> VideoManifest:
     """Write the video ``out/name`` (.avi: MJPG, .mp4: mp4v) and ``out/manifest.jsonl``."""
     suffix = Path(name).suffix.lower()
     if suffix not in VIDEO_FOURCC:
         raise ValueError(f"{name}: video name ends in one of {', '.join(VIDEO_FOURCC)}")
     out.mkdir(parents=True, exist_ok=True)
-    frames, spans, total = render_video(people, seed, size=size, fps=fps, exposure_ms=exposure_ms)
+    frames, spans, total = render_video(
+        people, seed, size=size, fps=fps, exposure_ms=exposure_ms, poster=poster
+    )
     path = out / name
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC[suffix]), fps, size)
     if not writer.isOpened():
@@ -865,6 +1018,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         help="video: the camera's exposure in ms (default: auto, 60%% of the frame interval)",
     )
+    p.add_argument(
+        "--poster",
+        nargs="?",
+        const=POSTER_TEXT,
+        help="video: a venue's QR poster on the wall showing TEXT (default: a venue URL)",
+    )
     args = p.parse_args(argv)
     if args.count < 1:
         p.error("--count must be at least 1")
@@ -887,6 +1046,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fps=args.fps,
             name=args.name,
             exposure_ms=args.exposure_ms,
+            poster=args.poster,
         )
     except (OSError, ValueError) as exc:
         print(f"footage: {exc}", file=sys.stderr)

@@ -17,6 +17,17 @@ it read a blurred finder pattern as a Micro QR symbol) never becomes a DENY on
 the guard's screen.  Health codes are judged on
 their first frame: their signature stands behind every byte.  Stills (a folder
 of unrelated photos) and scanned texts are judged at once.
+
+A frame may hold several codes: a venue's QR poster on the wall beside the
+phone, a family's codes on one screen.  Every health code in it is judged, in
+the decoder's reading order (top to bottom, left to right), each its own
+decision; none waits for another.  A foreign text read in a frame that holds a
+health code is not judged, stills included: the phone is what is presented.  A
+foreign symbol that moves (``FIXED_PX``), a wrong code held up in a hand, is judged
+on its second frame as before.  One that stays where it is may be a poster on the
+wall: it is judged only once it has gone from view (the presentation gap) after
+less than ``FIXTURE_S`` in view, and one in view longer is part of the scene and
+never judged, then or when it comes back to the same place.
 """
 
 from __future__ import annotations
@@ -60,6 +71,25 @@ class QrReadLike(Protocol):
     def text(self) -> str: ...
 
 
+def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return float(((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5)
+
+
+def _near(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    return a is None or b is None or _distance(a, b) < FIXED_PX
+
+
+def _centre(read: QrReadLike) -> tuple[float, float] | None:
+    """The centre of a read's symbol, if the decoder says where it is."""
+    corners = getattr(read, "corners", None) or ()
+    if not corners:
+        return None
+    return (
+        sum(x for x, _ in corners) / len(corners),
+        sum(y for _, y in corners) / len(corners),
+    )
+
+
 Decoder = Callable[[Any], Sequence[QrReadLike]]
 
 
@@ -89,6 +119,32 @@ class LoopStats:
 FOREIGN_MEMORY = 64
 """Foreign texts remembered while they wait for a second frame."""
 
+FIXED_PX = 4.0
+"""A foreign symbol whose centre has moved less than this many pixels since its first read
+(in an unbroken run of reads) is fixed in the scene: a poster on the wall, never judged.
+A decoder places a still symbol's corners to within a pixel or two; a code held in a hand
+moves more than this between entering the view and its second frame."""
+
+FIXTURE_S = 10.0
+"""A foreign symbol in view, unmoved, for this long is part of the scene (a venue's QR
+poster on the wall): never judged.  One that goes from view sooner (a photo held to the
+camera on a stand, a phone laid still) is judged when it goes."""
+
+
+@dataclass(slots=True)
+class _ForeignRun:
+    """An unbroken run of reads of one foreign text (no gap longer than the presentation
+    gap): where and when it began, its last read, and what became of it."""
+
+    first_t: float
+    first_centre: tuple[float, float] | None
+    last_index: int
+    last_t: float
+    moved: bool = False
+    alone: bool = False
+    """Read at least once in a frame without a health code."""
+    judged: bool = False
+
 
 class ScanLoop:
     """Turns a stream of frames into decisions; one instance per frame source."""
@@ -109,7 +165,8 @@ class ScanLoop:
         self._now = now or (lambda _t: int(time.time()))
         self._perf = perf
         self._confirm_foreign = confirm_foreign
-        self._foreign: dict[str, tuple[int, float]] = {}  # text -> (frame index, time) last read
+        self._foreign: dict[str, _ForeignRun] = {}  # oldest read first
+        self._fixtures: dict[str, tuple[float, float] | None] = {}  # text -> where it hangs
         self.stats = LoopStats()
 
     def process_frame(self, frame: Any, source: str = "") -> list[StreamDecision]:
@@ -122,27 +179,90 @@ class ScanLoop:
         if reads:
             self.stats.frames_with_code += 1
         out: list[StreamDecision] = []
+        beside_code = any(read.text.startswith(PREFIX) for read in reads)
         for read in reads:
-            if not self._confirmed(read.text, frame.index, frame.t):
+            foreign = not read.text.startswith(PREFIX)
+            confirmed = self._confirmed(
+                read.text, frame.index, frame.t, _centre(read), alone=not beside_code
+            )
+            if beside_code and foreign:
+                continue  # a poster or sign beside a phone: the phone is the one presented
+            if not confirmed:
                 self.stats.unconfirmed += 1
                 continue
             made = self.process_text(read.text, frame.t, frame.index, source, decode_ms)
             if made is not None:
                 out.append(made)
+                if foreign and read.text in self._foreign:
+                    self._foreign[read.text].judged = True
+        for text in self._gone(frame.t):  # still foreign codes that left before FIXTURE_S
+            made = self.process_text(text, frame.t, frame.index, source, decode_ms)
+            if made is not None:
+                out.append(made)
         return out
 
-    def _confirmed(self, text: str, index: int, t: float) -> bool:
-        """Whether a text read on frame ``index`` may be judged (see the module docstring)."""
+    def _confirmed(
+        self,
+        text: str,
+        index: int,
+        t: float,
+        centre: tuple[float, float] | None = None,
+        *,
+        alone: bool = True,
+    ) -> bool:
+        """Whether a text read on frame ``index`` may be judged now (module docstring)."""
         if not self._confirm_foreign or text.startswith(PREFIX):
             return True
         gap = self._guard.rules.presentation_gap_s
-        last = self._foreign.pop(text, None)
-        self._foreign[text] = (index, t)  # last in the dict: the newest read, evicted last
-        if len(self._foreign) > FOREIGN_MEMORY:
-            self._foreign = {k: v for k, v in self._foreign.items() if t - v[1] <= gap}
-            while len(self._foreign) > FOREIGN_MEMORY:
-                del self._foreign[next(iter(self._foreign))]
-        return last is not None and last[0] != index and 0 <= t - last[1] <= gap
+        run = self._foreign.pop(text, None)
+        if run is None or not 0 <= t - run.last_t <= gap:
+            self._foreign[text] = _ForeignRun(t, centre, index, t, alone=alone)
+            self._trim(t)
+            return False  # its first frame
+        self._foreign[text] = run  # last in the dict: the newest read, evicted last
+        again = run.last_index != index
+        run.last_index, run.last_t = index, t
+        run.alone = run.alone or alone
+        if run.first_centre is None or centre is None:
+            run.moved = True  # the decoder does not say where: judged on its second frame
+        elif _distance(centre, run.first_centre) >= FIXED_PX:
+            run.moved = True
+        if not run.moved and t - run.first_t >= FIXTURE_S:
+            self._fixtures.pop(text, None)
+            self._fixtures[text] = run.first_centre
+            while len(self._fixtures) > FOREIGN_MEMORY:
+                del self._fixtures[next(iter(self._fixtures))]
+        return again and run.moved
+
+    def _trim(self, t: float) -> None:
+        """Keep at most ``FOREIGN_MEMORY`` foreign texts waiting (runs over first)."""
+        if len(self._foreign) <= FOREIGN_MEMORY:
+            return
+        gap = self._guard.rules.presentation_gap_s
+        self._foreign = {k: v for k, v in self._foreign.items() if t - v.last_t <= gap}
+        while len(self._foreign) > FOREIGN_MEMORY:
+            del self._foreign[next(iter(self._foreign))]
+
+    def _gone(self, t: float) -> list[str]:
+        """Foreign texts whose run has just ended and that are to be judged now: read alone,
+        on two frames or more, never moved, in view less than ``FIXTURE_S``, not at a
+        fixture's place, and not judged in the run."""
+        if not self._foreign:
+            return []
+        gap = self._guard.rules.presentation_gap_s
+        due = []
+        for text, run in list(self._foreign.items()):
+            if t - run.last_t <= gap:
+                continue
+            del self._foreign[text]
+            if run.judged or run.moved or not run.alone or run.last_t == run.first_t:
+                continue
+            if run.last_t - run.first_t >= FIXTURE_S:
+                continue
+            if text in self._fixtures and _near(self._fixtures[text], run.first_centre):
+                continue  # the poster, seen again for a while where it hangs
+            due.append(text)
+        return due
 
     def process_text(
         self, text: str, t: float, index: int = 0, source: str = "", decode_ms: float = 0.0

@@ -15,16 +15,18 @@ Backends, measured in ``BENCHMARKS.md``:
   QR only, and only the QR code itself (Model 2): zxing-cpp 3's QR family also
   reads Micro QR and rMQR, symbols too small to hold a health code, and a QR
   code's finder pattern, blurred, once read as a Micro QR symbol gave a phantom
-  text.  Reading every format is ten times slower.  The library's own
+  text.  Reading every format is much slower.  The library's own
   defaults are kept: ``try_invert`` reads dark-mode screens, ``try_downscale``
   reads close-ups.
-- ``zxing-rescue`` (the default): ``zxing``, and when the library reports a
-  symbol it found but could not read, that region is read again upscaled and
-  sharpened.  Frames without a symbol cost the same as plain ``zxing``.  A
-  noisy frame (a short exposure with the camera's gain up, a dark lobby) is
-  smoothed first: noise makes zxing-cpp's finder search several times slower.
-  zxing-cpp's tries at downscaled copies are kept for frames above 1080 rows,
-  where a close-up's modules grow too big for its binarizer.
+- ``zxing-rescue`` (the default, ``ReadSettings``): zxing-cpp, and every symbol
+  the library located but could not read is read again from an upscaled,
+  sharpened crop, whether or not other symbols in the frame were read (a
+  poster on the wall never hides a blurred phone).  Frames without a symbol
+  cost the same as plain ``zxing``.  A noisy frame (a short exposure with the
+  camera's gain up, a dark lobby) is smoothed first: noise makes zxing-cpp's
+  finder search several times slower.  Stills (a folder of photos) are also
+  read in two more whole-frame views.  Every symbol is returned, in reading
+  order (``reading_order``).
 - ``zbar`` (pyzbar, optional extra ``zbar``, needs the system's libzbar0): it
   does not read inverted codes, so a frame it finds nothing in is inverted and
   read again.
@@ -39,6 +41,7 @@ On a stream it estimates the frame noise on one frame in ``NOISE_EVERY``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -52,13 +55,14 @@ BACKENDS = ("zxing", "zxing-rescue", "zbar", "opencv")
 
 DEFAULT_PRIMARY = "zxing-rescue"
 """The cascade's primary stage: zxing-cpp, plus a second look at symbols it found but
-could not read.  Measured (BENCHMARKS.md, "QR decoders"): it reads frames plain
-zxing-cpp misses (blur, small codes, glare) and costs nothing on empty frames."""
+could not read: it reads blurred and small codes plain zxing-cpp misses, on the footage
+and on real photos, and costs nothing on empty frames (BENCHMARKS.md, "QR decoders",
+"Real photos")."""
 
 DEFAULT_FALLBACK: str | None = None
-"""The cascade's fallback backend.  None, as measured (BENCHMARKS.md, "QR decoders"):
-of 103 generated frames zxing-cpp missed, OpenCV read none and zbar 3, at 20-30 times
-the cost, and on walk-up videos neither fallback read anyone sooner or more often."""
+"""The cascade's fallback backend.  None: on the frames zxing-cpp missed, OpenCV and zbar
+read almost none, at many times the cost, and on walk-up videos neither read anyone
+sooner or more often (BENCHMARKS.md, "QR decoders")."""
 
 FALLBACK_EVERY = 5
 """Once the fallback is on, it runs on one frame in this many."""
@@ -93,10 +97,11 @@ GREY_WEIGHTS = {"blue": 0.299, "green": 0.587, "red": 0.114}
 """How a colour frame becomes the grey the decoders read: luminance's weights with blue's
 and red's exchanged.  Health-code apps draw the code in its colour, and a yellow code has
 almost no blue: by luminance it is 188 grey on a 246 screen, a quarter of a black code's
-contrast: on a phone at 30 % contrast none of 8 were read, blue-weighted all 8, and of
-300 coloured stills 280 against 300.  Red codes gain contrast too, green ones lose 7 %.
-Grey pixels, and so the noise, stay as they are, and the conversion costs the same (one
-``cv2.cvtColor``, reading the BGR frame as RGB).  Measured in BENCHMARKS.md, "Coloured codes"."""
+contrast, and dimmed yellow codes go unread.  Red codes gain contrast too, green ones lose
+a little.  Grey pixels, and so the noise, stay as they are, and the conversion costs the
+same (one ``cv2.cvtColor``, reading the BGR frame as RGB).  On real photos (black codes)
+it reads as many as luminance or more in every folder.  Measured in BENCHMARKS.md,
+"Coloured codes" and "Real photos"."""
 
 
 def to_grey(frame: np.ndarray) -> np.ndarray:
@@ -140,24 +145,31 @@ def _points(points: Any) -> tuple[tuple[int, int], ...]:
 
 NOISY_SIGMA = 3.5
 """Estimated noise (grey levels) from which a frame is smoothed (3x3 box) before the
-default stage reads it.  At 1280x720 with noise of 4 levels, zxing-cpp takes 5-6 ms a
-frame instead of 1-2, and reads the smoothed frame as often in a third of the time;
-clean frames (about 2 levels) are read as they are, since smoothing costs the smallest
-codes their reads (BENCHMARKS.md, "QR decoders, third run")."""
+default stage reads it.  On noisy frames zxing-cpp's finder search takes several times
+longer, and it reads the smoothed frame as often in a fraction of the time; clean frames
+are read as they are, since smoothing costs the smallest codes their reads
+(BENCHMARKS.md, "QR decoders, third run"; on real photos it changes no read but one
+close-up's: "Real photos")."""
 
-DOWNSCALE_ABOVE_ROWS = 1080
-"""The default stage lets zxing-cpp also try downscaled copies only of frames taller than
-this.  Up to 1920x1080 a code filling the frame has modules of at most ~17 pixels, which
-zxing-cpp reads at full size (20 of 20 blurred close-ups, with or without the extra tries,
-and no read lost on the generated stills); at 3840x2160 it read 4 of 20 without them.  The
-tries cost about 0.25 ms a 1280x720 frame (BENCHMARKS.md, "QR decoders, fourth run")."""
+DOWNSCALE_TRIES = True
+"""The default stage lets zxing-cpp also try downscaled copies of every frame, as its
+defaults do.  Real photos need them: close-ups and codes on monitors have modules too big
+for its binarizer at full size, which the generated footage never showed (an earlier
+default kept them only above 1080 rows).  They cost a fraction of a millisecond a 720p
+frame (BENCHMARKS.md, "Real photos", "Frame cost with several codes")."""
+
+DOWNSCALE_EVERY = 3
+"""A stream's ``Cascade`` lets the default stage make its downscaled tries on one frame in
+this many.  They cost about a quarter of an empty frame's read, and only close-ups need
+them; a close-up is held for many frames, so it is read at most two frames (67 ms at
+30 fps) later, and two frames in three save the cost.  Stills make them on every photo
+(BENCHMARKS.md, "Frame cost with several codes")."""
 
 ROTATE_TRIES = False
 """The default stage turns zxing-cpp's ``try_rotate`` off.  It concerns linear barcodes
-(the library retries them in rotated copies); QR finder patterns are found at any angle.
-Without it zxing-cpp read the same 1,120 stills (560 codes, upright and turned 90
-degrees) and the same video frames, 0.05-0.08 ms faster per empty 1280x720 frame
-(BENCHMARKS.md, "People walking up, fifth run")."""
+(the library retries them in rotated copies); QR finder patterns are found at any angle,
+and the real photos' ``rotations`` folder reads the same without it (BENCHMARKS.md,
+"Real photos")."""
 
 NOISE_ROW_STEP = 16
 """``noise_sigma`` looks at every this-many-th row."""
@@ -165,8 +177,9 @@ NOISE_ROW_STEP = 16
 NOISE_EVERY = 10
 """A ``Cascade`` on a stream of frames estimates the noise on one frame in this many and
 keeps the figure for the others: a camera's noise follows its gain and the room's light,
-which change over seconds, not frames.  A third of a second at 30 fps; the estimate
-costs 0.1-0.25 ms a 1280x720 frame (BENCHMARKS.md, "People walking up, fifth run")."""
+which change over seconds, not frames: a third of a second at 30 fps, for an estimate
+that costs a noticeable share of an empty frame's time (BENCHMARKS.md, "People walking
+up, fifth run")."""
 
 USES_NOISE = frozenset({"zxing-rescue"})
 """The backends that look at a frame's noise (and so are worth estimating it for)."""
@@ -178,8 +191,8 @@ def noise_sigma(grey: np.ndarray) -> float:
     The median absolute second difference along every ``NOISE_ROW_STEP``-th
     row, scaled for Gaussian noise (the second difference of white noise has
     6 times its variance; the median absolute value of a normal variable is
-    0.6745 sigma).  The median ignores the edges of codes and objects; about
-    0.1 ms at 1280x720.
+    0.6745 sigma).  The median ignores the edges of codes and objects; it looks
+    at one row in ``NOISE_ROW_STEP``, so it is cheap next to a read.
     """
     rows = grey[::NOISE_ROW_STEP].astype(np.int16)
     if rows.shape[1] < 3:
@@ -192,6 +205,53 @@ def noise_sigma(grey: np.ndarray) -> float:
 
 RESCUE_MARGIN = 0.6
 """Margin around a detected-but-unread symbol, as a share of its size, for the rescue crop."""
+
+STILLS_UPSCALE = 1.5
+"""The stills view's scale: real photos' smallest codes (a sheet of many codes) have modules
+of 2-3 pixels, which zxing-cpp reads once enlarged."""
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """What the default stage does to a grey frame; each setting is measured on real photos
+    and on the generated footage side by side (``bench/real_photos.py``,
+    ``bench/decoders.py``).
+
+    ``model2_only``: only QR Model 2 reads are kept (zxing-cpp 3's QR family also reads
+    Micro QR and rMQR, symbols too small for a health code, and read a blurred finder
+    pattern as a phantom); ``locate_family``: symbols are still located with the whole
+    family, and a Micro QR or rMQR symbol located but not read goes to the rescue, read as
+    Model 2 only: on real photos these are mostly QR codes (a sheet of small codes, a
+    bright spot) the rescue then reads;
+    ``downscale``/``rotate``: zxing-cpp's tries (``DOWNSCALE_TRIES``, ``ROTATE_TRIES``);
+    ``smooth``: a noisy frame is smoothed first (``NOISY_SIGMA``); ``rescue``: a symbol
+    located but not read is read again from a sharpened, upscaled crop; ``stills``: a
+    photo is also read in two more whole-frame views (``stills_views``), which a frame of a
+    stream cannot afford.
+    """
+
+    model2_only: bool = True
+    locate_family: bool = True
+    downscale: bool = DOWNSCALE_TRIES
+    rotate: bool = ROTATE_TRIES
+    smooth: bool = True
+    rescue: bool = True
+    stills: bool = False
+
+
+DEFAULT_SETTINGS = ReadSettings()
+"""The default stage on a stream of frames."""
+
+STILLS_SETTINGS = ReadSettings(stills=True)
+"""The default stage on stills (a folder of photos, ``kiosk decode``)."""
+
+PLAIN_SETTINGS = ReadSettings(rotate=True, smooth=False, rescue=False)
+"""The ``zxing`` backend: zxing-cpp's defaults, QR Model 2 only."""
+
+LIBRARY_DEFAULTS = ReadSettings(
+    model2_only=False, downscale=True, rotate=True, smooth=False, rescue=False
+)
+"""zxing-cpp's own defaults (QR family), for the benchmarks' side-by-side column."""
 
 
 def _crop(grey: np.ndarray, corners: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, int, int]:
@@ -218,16 +278,62 @@ def _rescue_views(crop: np.ndarray) -> list[tuple[np.ndarray, float]]:
     ]
 
 
-def _zxing_reader(*, rescue: bool = False) -> Reader:
-    """zxing-cpp, QR only.  With ``rescue``, a noisy frame is smoothed first, and a
-    symbol the library found but could not read (blur, a small code, glare) is cropped
-    and read again upscaled and sharpened; a frame with nothing in it costs nothing more."""
+def _stills_views(grey: np.ndarray) -> list[tuple[np.ndarray, float, bool]]:
+    """The whole-frame views a still is read in again: (view, scale, global binarizer).
+
+    The photo under zxing-cpp's global-histogram binarizer (a code in a bright spot or a
+    shadow that the local binarizer splits), and a contrast-equalised (CLAHE) copy at
+    ``STILLS_UPSCALE`` (small codes, glare, low contrast)."""
+    import cv2
+
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(grey)
+    big = cv2.resize(
+        clahe, None, fx=STILLS_UPSCALE, fy=STILLS_UPSCALE, interpolation=cv2.INTER_CUBIC
+    )
+    return [(grey, 1.0, True), (big, STILLS_UPSCALE, False)]
+
+
+def _centre(corners: tuple[tuple[int, int], ...]) -> tuple[float, float]:
+    return (sum(x for x, _ in corners) / len(corners), sum(y for _, y in corners) / len(corners))
+
+
+def _inside(point: tuple[float, float], corners: tuple[tuple[int, int], ...]) -> bool:
+    """Whether ``point`` lies inside the convex quadrilateral ``corners`` (either winding)."""
+    if len(corners) < 3:
+        return False
+    signs = set()
+    for (x0, y0), (x1, y1) in zip(corners, (*corners[1:], corners[0]), strict=True):
+        cross = (x1 - x0) * (point[1] - y0) - (y1 - y0) * (point[0] - x0)
+        if cross:
+            signs.add(cross > 0)
+    return len(signs) <= 1
+
+
+def same_symbol(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> bool:
+    """Whether two quadrilaterals are the same symbol: either's centre inside the other."""
+    return bool(a and b) and (_inside(_centre(a), b) or _inside(_centre(b), a))
+
+
+def _zxing_reader(settings: ReadSettings = DEFAULT_SETTINGS) -> Reader:
+    """zxing-cpp, QR only, as ``settings`` ask.  With ``rescue``, every symbol the library
+    located but could not read (blur, a small code, glare) is cropped and read again
+    upscaled and sharpened, whether or not other symbols in the frame were read; a frame
+    with nothing in it costs nothing more."""
     try:
         import zxingcpp
     except ImportError as exc:
         raise BackendUnavailable(f"zxing: zxing-cpp is not installed ({exc})") from None
     # zxing-cpp 3: QRCode is the family (Model 1, Model 2, Micro QR, rMQR); 2.x: Model 2 only
-    qr_only = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", zxingcpp.BarcodeFormat.QRCode)
+    family = zxingcpp.BarcodeFormat.QRCode
+    model2 = getattr(zxingcpp.BarcodeFormat, "QRCodeModel2", family)
+    formats: Any = model2 if settings.model2_only else family
+    locate: Any = family if settings.locate_family else formats
+    # a valid read of the family names its own format: QRCode for a Model 2 symbol
+    others = {
+        getattr(zxingcpp.BarcodeFormat, name, None)
+        for name in ("MicroQRCode", "RMQRCode", "QRCodeModel1")
+    } - {None}
+    global_binarizer = zxingcpp.Binarizer.GlobalHistogram
 
     def corners_of(barcode: Any, scale: float = 1.0, dx: int = 0, dy: int = 0) -> Any:
         p = barcode.position
@@ -239,34 +345,52 @@ def _zxing_reader(*, rescue: bool = False) -> Reader:
     def read(
         grey: np.ndarray, noise: float | None = None
     ) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
-        found = []
+        found: list[tuple[str, tuple[tuple[int, int], ...]]] = []
         unread = []
-        if rescue and (noise_sigma(grey) if noise is None else noise) >= NOISY_SIGMA:
+
+        def add(text: str, corners: tuple[tuple[int, int], ...]) -> bool:
+            if any(same_symbol(corners, c) for _, c in found):
+                return False
+            found.append((text, corners))
+            return True
+
+        if settings.smooth and (noise_sigma(grey) if noise is None else noise) >= NOISY_SIGMA:
             import cv2
 
             grey = cv2.blur(grey, (3, 3))
-        downscale = not rescue or grey.shape[0] > DOWNSCALE_ABOVE_ROWS
         for barcode in zxingcpp.read_barcodes(
             grey,
-            formats=qr_only,
-            return_errors=rescue,
-            try_downscale=downscale,
-            try_rotate=not rescue or ROTATE_TRIES,  # plain zxing keeps the library's default
+            formats=locate if settings.rescue else formats,
+            return_errors=settings.rescue,
+            try_downscale=settings.downscale,
+            try_rotate=settings.rotate,
         ):
-            if barcode.valid:
-                found.append((_as_text(barcode.text), corners_of(barcode)))
+            if barcode.valid and not (settings.model2_only and barcode.format in others):
+                add(_as_text(barcode.text), corners_of(barcode))
             else:
                 unread.append(corners_of(barcode))
-        if found or not unread:
-            return found
         for corners in unread:
+            if any(same_symbol(corners, c) for _, c in found):
+                continue  # read after all, in another of the library's tries
             crop, x0, y0 = _crop(grey, corners)
             for view, scale in _rescue_views(crop):
-                reads = zxingcpp.read_barcodes(view, formats=qr_only, try_rotate=ROTATE_TRIES)
-                again = [b for b in reads if b.valid]
-                if again:
-                    found += [(_as_text(b.text), corners_of(b, scale, x0, y0)) for b in again]
+                reads = zxingcpp.read_barcodes(view, formats=formats, try_rotate=settings.rotate)
+                added = [
+                    add(_as_text(b.text), corners_of(b, scale, x0, y0)) for b in reads if b.valid
+                ]
+                if added:
                     break
+        if settings.stills:
+            for view, scale, is_global in _stills_views(grey):
+                for b in zxingcpp.read_barcodes(
+                    view,
+                    formats=formats,
+                    try_rotate=settings.rotate,
+                    try_downscale=settings.downscale and scale == 1.0,
+                    binarizer=global_binarizer if is_global else zxingcpp.Binarizer.LocalAverage,
+                ):
+                    if b.valid:
+                        add(_as_text(b.text), corners_of(b, scale))
         return found
 
     return read
@@ -334,13 +458,24 @@ def _opencv_reader() -> Reader:
 
 
 _FACTORIES: dict[str, Callable[[], Reader]] = {
-    "zxing": _zxing_reader,
-    "zxing-rescue": lambda: _zxing_reader(rescue=True),
+    "zxing": lambda: _zxing_reader(PLAIN_SETTINGS),
+    "zxing-rescue": lambda: _zxing_reader(DEFAULT_SETTINGS),
     "zbar": _zbar_reader,
     "opencv": _opencv_reader,
 }
+_STILLS: dict[str, ReadSettings] = {"zxing-rescue": STILLS_SETTINGS}
+"""Backends that read stills (a folder of photos) with more views than a stream's frames."""
 _readers: dict[str, Reader] = {}
 _readers_lock = threading.Lock()
+_settings_readers: dict[ReadSettings, Reader] = {}
+
+
+def settings_reader(settings: ReadSettings) -> Reader:
+    """zxing-cpp read as ``settings`` ask (for the benchmarks' stage-by-stage columns)."""
+    with _readers_lock:
+        if settings not in _settings_readers:
+            _settings_readers[settings] = _zxing_reader(settings)
+        return _settings_readers[settings]
 
 
 def _reader(backend: str) -> Reader:
@@ -364,30 +499,65 @@ def available_backends() -> tuple[str, ...]:
     return tuple(found)
 
 
+def reading_order(reads: Sequence[QrRead]) -> list[QrRead]:
+    """``reads`` top to bottom, and left to right within a row: two symbols are in one row
+    when their centres are less than half the smaller one's height apart vertically.  A
+    frame's reads come out in the same order whichever pass read them first."""
+    placed = sorted(
+        ((_centre(r.corners) if r.corners else (0.0, 0.0), _height(r.corners), r) for r in reads),
+        key=lambda item: (item[0][1], item[0][0]),
+    )
+    rows: list[list[tuple[tuple[float, float], float, QrRead]]] = []
+    for item in placed:
+        last = rows[-1][-1] if rows else None
+        if last is not None and item[0][1] - last[0][1] < 0.5 * min(item[1], last[1]):
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    return [r for row in rows for _, _, r in sorted(row, key=lambda item: item[0][0])]
+
+
+def _height(corners: tuple[tuple[int, int], ...]) -> float:
+    ys = [y for _, y in corners]
+    return float(max(ys) - min(ys)) if ys else 0.0
+
+
 def decode_frame(
-    frame: np.ndarray, backend: str = "zxing", *, noise: float | None = None
+    frame: np.ndarray,
+    backend: str = "zxing",
+    *,
+    noise: float | None = None,
+    stills: bool = False,
+    downscale: bool = True,
 ) -> list[QrRead]:
-    """Every QR code ``backend`` finds in ``frame`` (grey or BGR, 8-bit).
+    """Every QR symbol ``backend`` finds in ``frame`` (grey or BGR, 8-bit), in reading order.
 
     ``noise`` is the frame's noise (``noise_sigma``) if the caller knows it;
-    None: estimated here when the backend needs it.  Raises
-    ``BackendUnavailable`` if the backend cannot run here, ``ValueError`` for
-    an unknown backend or a frame that is not an 8-bit image.  A text seen
-    twice in one frame is returned once.
+    None: estimated here when the backend needs it.  ``stills``: the frame is
+    a photo, not one of a stream's frames; the default stage then reads it in
+    more views (``ReadSettings.stills``).  Raises ``BackendUnavailable`` if the
+    backend cannot run here, ``ValueError`` for an unknown backend or a frame
+    that is not an 8-bit image.  Every symbol is returned, two showing the same
+    text included (a sheet of codes, a family's phones); one symbol read twice
+    is returned once.  ``downscale`` False skips the default stage's downscaled
+    tries on this frame (a stream's ``Cascade`` makes them on one frame in
+    ``DOWNSCALE_EVERY``).
     """
     read = _reader(backend)
+    if stills and backend in _STILLS:
+        read = settings_reader(_STILLS[backend])
+    elif not downscale and backend == "zxing-rescue":
+        read = settings_reader(dataclasses.replace(DEFAULT_SETTINGS, downscale=False))
     grey = to_grey(frame)
     start = time.perf_counter()
     found = read(grey, noise)
     ms = (time.perf_counter() - start) * 1000.0
-    seen: set[str] = set()
-    reads = []
+    reads: list[QrRead] = []
     for text, corners in found:
-        if text in seen:
+        if any(r.text == text and same_symbol(r.corners, corners) for r in reads):
             continue
-        seen.add(text)
         reads.append(QrRead(text=text, corners=corners, backend=backend, ms=ms))
-    return reads
+    return reading_order(reads)
 
 
 class Cascade:
@@ -399,8 +569,9 @@ class Cascade:
     so a kiosk without libzbar0 still runs on the primary alone.  The frame's
     noise, for a primary that looks at it, is estimated on one frame in
     ``noise_every`` (1 for stills: unrelated photos each have their own) and
-    again whenever the frame size changes.  Not thread-safe: one cascade per
-    frame loop.
+    again whenever the frame size changes.  ``stills``: the frames are unrelated
+    photos, read in the default stage's extra views (``ReadSettings.stills``).
+    Not thread-safe: one cascade per frame loop.
     """
 
     def __init__(
@@ -411,6 +582,7 @@ class Cascade:
         fallback_after: int = 15,
         fallback_every: int = FALLBACK_EVERY,
         noise_every: int = NOISE_EVERY,
+        stills: bool = False,
     ) -> None:
         if fallback_after < 1 or fallback_every < 1 or noise_every < 1:
             raise ValueError("fallback_after, fallback_every and noise_every are at least 1")
@@ -425,6 +597,8 @@ class Cascade:
         self.fallback_after = fallback_after
         self.fallback_every = fallback_every
         self.noise_every = noise_every
+        self.stills = stills
+        self.frames = 0
         self.misses = 0
         self.fallback_runs = 0
         self.noise: float | None = None
@@ -443,6 +617,7 @@ class Cascade:
             fallback=fallback,
             fallback_after=int(camera.fallback_after),
             noise_every=1 if stills else NOISE_EVERY,
+            stills=stills,
         )
 
     def _fallback_due(self) -> bool:
@@ -467,7 +642,15 @@ class Cascade:
 
     def decode(self, frame: np.ndarray) -> list[QrRead]:
         grey = to_grey(frame)
-        reads = decode_frame(grey, self.primary, noise=self._noise_of(grey))
+        self.frames += 1
+        downscale = self.stills or self.frames % DOWNSCALE_EVERY == 0
+        reads = decode_frame(
+            grey,
+            self.primary,
+            noise=self._noise_of(grey),
+            stills=self.stills,
+            downscale=downscale,
+        )
         if reads:
             self.misses = 0
             return reads
@@ -487,10 +670,10 @@ class Cascade:
 def make_decoder(backend: str, *, fallback_after: int = 15) -> Callable[[np.ndarray], list[QrRead]]:
     """A frame -> reads callable for a backend name, or ``"cascade"`` for the default.
 
-    The cascade estimates every frame's noise on its own: this is the operator's tool
-    for one frame's read, and a folder's images are unrelated."""
+    The cascade reads every frame as a still (its own noise estimate, the extra views):
+    this is the operator's tool for one frame's read, and a folder's images are unrelated."""
     if backend == "cascade":
-        return Cascade(fallback_after=fallback_after, noise_every=1)
+        return Cascade(fallback_after=fallback_after, noise_every=1, stills=True)
     _reader(backend)
     return lambda frame: decode_frame(frame, backend)
 

@@ -60,6 +60,7 @@ def _texts_from_images(paths: list[Path], errors: list[str]) -> Iterator[tuple[s
     # local imports: --text needs no OpenCV
     from kiosk.adapters.camera import SourceError, image_files, read_image
     from kiosk.adapters.qr import DEFAULT_PRIMARY, decode_frame
+    from kiosk.core.codec import PREFIX
 
     for path in paths:
         if not path.exists():
@@ -78,11 +79,14 @@ def _texts_from_images(paths: list[Path], errors: list[str]) -> Iterator[tuple[s
             except SourceError as exc:
                 errors.append(str(exc))
                 continue
-            reads = decode_frame(image, DEFAULT_PRIMARY)
+            reads = decode_frame(image, DEFAULT_PRIMARY, stills=True)
             if not reads:
                 print(f"kiosk scan: {file}: no QR code found", file=sys.stderr)
-            for read in reads:
-                yield str(file), read.text
+            texts = list(dict.fromkeys(read.text for read in reads))  # every code, once
+            if any(text.startswith(PREFIX) for text in texts):  # a poster beside a phone
+                texts = [text for text in texts if text.startswith(PREFIX)]
+            for text in texts:
+                yield str(file), text
 
 
 def cmd_scan(args: argparse.Namespace) -> int:

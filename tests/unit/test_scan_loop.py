@@ -10,7 +10,7 @@ import pytest
 from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.replay import ReplayGuard, ReplayRules
-from kiosk.scan_loop import FOREIGN_MEMORY, ScanLoop
+from kiosk.scan_loop import FIXTURE_S, FOREIGN_MEMORY, ScanLoop
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,49 @@ def test_a_foreign_text_read_again_is_the_last_to_be_forgotten() -> None:
     made = _run(loop, frames, fps=1000.0)
     assert made == [(FOREIGN_MEMORY // 2 + 1, "BAD_PREFIX")]
     assert "keep" in loop._foreign
+
+
+@dataclass(frozen=True)
+class _Placed:
+    text: str
+    corners: tuple[tuple[int, int], ...]
+
+
+def _placed_loop() -> ScanLoop:
+    context = ScanContext(DEFAULT_POLICY, None, None)
+    return ScanLoop(
+        lambda reads: reads,
+        lambda: context,
+        ReplayGuard(ReplayRules(presentation_gap_s=1.5)),
+        now=lambda _t: 1_800_000_000,
+    )
+
+
+def _square(x: int, y: int, side: int = 100) -> tuple[tuple[int, int], ...]:
+    return ((x, y), (x + side, y), (x + side, y + side), (x, y + side))
+
+
+def test_a_foreign_symbol_fixed_on_the_wall_is_never_judged_one_held_up_is() -> None:
+    loop = _placed_loop()
+    poster = [[_Placed("VENUE", _square(20 + i % 2, 30))] for i in range(90)]  # 1 px jitter
+    assert _run(loop, poster) == []
+    held = [[_Placed("WIFI:S:lobby;;", _square(600, 700 - 40 * i))] for i in range(6)]
+    assert _run(loop, held) == [(1, "BAD_PREFIX")]
+
+
+def test_a_foreign_text_beside_a_health_code_is_not_judged_every_health_code_is() -> None:
+    loop = _placed_loop()
+    frames = [
+        [_Placed("VENUE", _square(0, 0 + 30 * i)), _Placed("HCK1:A", _square(300, 300))]
+        for i in range(5)  # even a moving foreign code: the health code is the one presented
+    ]
+    frames[2].append(_Placed("HCK1:B", _square(500, 300)))
+    assert _run(loop, frames) == [(0, "BASE45_INVALID"), (2, "BASE45_INVALID")]
+
+
+def test_a_still_foreign_code_is_judged_when_it_goes_unless_it_stayed_like_a_poster() -> None:
+    loop = _placed_loop()
+    photo = [[_Placed("WIFI:S:lobby;;", _square(300, 200))]] * 8  # on a stand for 0.27 s
+    poster = [[_Placed("VENUE", _square(20, 30))]] * int(30 * FIXTURE_S + 30)
+    frames = photo + [[]] * 60 + poster + [[]] * 60 + poster[:30] + [[]] * 60
+    assert _run(loop, frames) == [(8 + 45, "BAD_PREFIX")]  # the gap after it left, only it

@@ -393,3 +393,51 @@ def test_the_default_reads_a_phone_turned_any_way_without_zxings_rotate_tries(tu
     for category in ("plain", "rotated", "dark"):
         image = np.ascontiguousarray(cv2.rotate(_frame(category, seed=3), turn))
         assert [r.text for r in decode_frame(image, "zxing-rescue")] == [TEXT]
+
+
+def test_every_symbol_is_returned_in_reading_order_even_two_with_one_text() -> None:
+    a, b = _crisp("HCK1:AAA", px=4), _crisp("HCK1:BBB", px=4)
+    side = a.shape[0]
+    sheet = np.full((2 * side + 40, 2 * side + 40), 255, np.uint8)
+    sheet[10 : 10 + side, 10 : 10 + side] = b  # top left
+    sheet[10 : 10 + side, 30 + side : 30 + 2 * side] = a  # top right
+    sheet[30 + side : 30 + 2 * side, 10 : 10 + side] = a  # bottom left: the same text again
+    reads = decode_frame(sheet, "zxing-rescue")
+    assert [r.text for r in reads] == ["HCK1:BBB", "HCK1:AAA", "HCK1:AAA"]
+    assert len({r.corners for r in reads}) == 3
+
+
+def test_a_blurred_phone_is_rescued_while_a_sharp_poster_is_read_beside_it() -> None:
+    """The rescue used to run only when nothing else in the frame was read."""
+    from kiosk.footage import render_frames
+
+    poster = _crisp("https://venue.example/checkin", px=3)
+    tried = rescued = 0
+    for image, label in render_frames(40, 2026, categories=("blur", "small"), sizes=((640, 480),)):
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        alone = [r.text for r in decode_frame(grey, "zxing-rescue")]
+        if label.text in [r.text for r in decode_frame(grey, "zxing")] or label.text not in alone:
+            continue  # only frames the rescue alone reads
+        wide = np.full((480, 640 + poster.shape[1] + 20), 200, np.uint8)
+        wide[:, :640] = grey
+        wide[10 : 10 + poster.shape[0], 650 : 650 + poster.shape[1]] = poster
+        tried += 1
+        rescued += label.text in [r.text for r in decode_frame(wide, "zxing-rescue")]
+    assert tried >= 3 and rescued == tried
+
+
+def test_a_stream_makes_the_downscaled_tries_once_in_downscale_every_frames() -> None:
+    """A close-up too big for the full-size read is read on a stream's frames with the tries,
+    so at most DOWNSCALE_EVERY - 1 frames late; a still is read at once."""
+    import zxingcpp
+
+    from kiosk.adapters.qr import DOWNSCALE_EVERY
+
+    big = _close_up((3840, 2160), 1)
+    assert not zxingcpp.read_barcodes(
+        big, formats=zxingcpp.BarcodeFormat.QRCode, try_downscale=False
+    )
+    stream = Cascade(noise_every=1)
+    read = [bool(stream(big)) for _ in range(2 * DOWNSCALE_EVERY)]
+    assert sum(read) == 2 and read.index(True) < DOWNSCALE_EVERY
+    assert [r.text for r in Cascade(noise_every=1, stills=True)(big)] == [TEXT]
