@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
     if job == "setup":
         return 0
     if job == "demo":
-        return run([str(BIN / "kiosk"), "demo", *rest])
+        return run([str(BIN / "kiosk-demo"), *rest])
     if job in ("kiosk", "server-stub"):
         return run([str(BIN / job), *rest], cwd=None)  # paths as the caller typed them
     if job == "lint":

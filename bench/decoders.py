@@ -1,7 +1,7 @@
 """Benchmark: QR decoder backends side by side on generated phone-screen footage.
 
 Measures, for every available backend and the kiosk's default cascade, on one
-set of labelled still frames (all categories of ``kiosk.footage``, 1280x720 and
+set of labelled still frames (all categories of ``kiosk_demo.footage``, 1280x720 and
 640x480): reads per category, wrong reads (a text other than the expected
 one: must be 0), and median / p95 milliseconds per frame with a code and per
 empty frame.  It also counts the frames a fallback could rescue (primary
@@ -57,7 +57,7 @@ from kiosk.adapters.qr import (
     settings_reader,
     to_grey,
 )
-from kiosk.footage import CATEGORIES, SIZES, Person, render_frames, render_video, sample_texts
+from kiosk_demo.footage import CATEGORIES, SIZES, Person, render_frames, render_video, sample_texts
 
 Decoder = Callable[[np.ndarray], list[QrRead]]
 

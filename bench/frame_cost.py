@@ -3,7 +3,7 @@
     .venv/bin/python bench/frame_cost.py [--people 12] [--exposure-ms 2]
         [--compare /path/to/an/older/kiosk/adapters/qr.py] [--settings]
 
-Renders a seeded walk-up video (``kiosk.footage``, the kiosk's camera exposure)
+Renders a seeded walk-up video (``kiosk_demo.footage``, the kiosk's camera exposure)
 twice, without and with a venue's QR poster on the wall, and times on one core
 every decoder column on the same frames, one after another per frame, each column
 first in turn (so load from other processes, and the cost of bringing a new frame
@@ -44,7 +44,7 @@ from kiosk.adapters.qr import (
     settings_reader,
     to_grey,
 )
-from kiosk.footage import POSTER_TEXT, Person, _plan, _video_frames, exposure, sample_texts
+from kiosk_demo.footage import POSTER_TEXT, Person, _plan, _video_frames, exposure, sample_texts
 
 Read = Callable[[np.ndarray, float | None], Any]
 Factory = Callable[[], Read]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import cv2
 
 from kiosk.adapters.qr import decode_frame, to_grey
-from kiosk.footage import CATEGORIES, render_frames
+from kiosk_demo.footage import CATEGORIES, render_frames
 
 
 def main(argv: Sequence[str] | None = None) -> int:

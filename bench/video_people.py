@@ -56,7 +56,8 @@ from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.replay import ReplayGuard, ReplayRules
 from kiosk.core.trust import load_root_key, parse_revocation_list, parse_trust_list
-from kiosk.footage import (
+from kiosk.scan_loop import ScanLoop
+from kiosk_demo.footage import (
     CODE_INKS,
     POSTER_TEXT,
     QR_OF_SCREEN,
@@ -66,7 +67,6 @@ from kiosk.footage import (
     exposure,
     parse_size,
 )
-from kiosk.scan_loop import ScanLoop
 from server_stub.issuer import Issuer, good_certificates, high_risk_travel
 
 KINDS = ("green", "red", "yellow", "positive", "expired", "forged", "travel", "green")

@@ -471,12 +471,12 @@ class Sound:
                 write_wav(path, np.zeros(int(PROBE_S * SAMPLE_RATE)), SAMPLE_RATE)
             return path
         with self._cond:
-            path = self._files.get(verdict)
-        if path is None:  # not rendered yet: a late tone beats a missing one
+            found = self._files.get(verdict)
+        if found is None:  # not rendered yet: a late tone beats a missing one
             self.rendered.wait(SPEECH_TIMEOUT_S)
             with self._cond:
-                path = self._files.get(verdict)
-        return path
+                found = self._files.get(verdict)
+        return found
 
     def _play(self, verdict: Verdict | None, path: Path) -> None:
         assert self._command is not None

@@ -21,7 +21,7 @@ from kiosk.scan_loop import ScanLoop, replay_rules
 
 
 def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
-    from kiosk.adapters.camera import SourceError, open_source
+    from kiosk.adapters.camera import ScannedText, SourceError, open_source
     from kiosk.adapters.qr import Cascade
 
     config = judgement.config
@@ -47,7 +47,7 @@ def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
     try:
         for frame in frames:
             made: list[Any]
-            if getattr(frame, "text", None) is not None:
+            if isinstance(frame, ScannedText):
                 one = loop.process_text(frame.text, frame.t, frame.index, args.source)
                 made = [one] if one is not None else []
             else:

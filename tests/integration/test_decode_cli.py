@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.footage import Person, read_manifest, sample_texts, write_frames, write_video
+from kiosk_demo.footage import Person, read_manifest, sample_texts, write_frames, write_video
 
 KEYS = {"source", "frame", "text", "corners", "backend", "ms"}
 

@@ -13,7 +13,7 @@ import pytest
 @pytest.mark.slow
 def test_headless_demo_gives_every_expected_verdict_and_syncs(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "demo", "--headless", "--dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "kiosk_demo", "--headless", "--dir", str(tmp_path / "demo")],
         capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
@@ -35,16 +35,16 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "demo", "--headless", "--dir", str(folder)],
+        [sys.executable, "-m", "kiosk_demo", "--headless", "--dir", str(folder)],
         capture_output=True, text=True, timeout=120, check=False, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "not made by 'kiosk demo'" in result.stderr and "Traceback" not in result.stderr
+    assert "not made by 'kiosk-demo'" in result.stderr and "Traceback" not in result.stderr
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
 def test_a_folder_the_demo_made_is_remade(tmp_path: Path) -> None:
-    from kiosk.commands.demo import MARKER, DemoFolderError, check_folder
+    from kiosk_demo.demo import MARKER, DemoFolderError, check_folder
 
     made = tmp_path / "made"
     made.mkdir()

@@ -16,14 +16,14 @@ from kiosk.adapters.camera import Frame, VideoFileSource, read_image
 from kiosk.adapters.qr import Cascade, decode_frame
 from kiosk.core.model import Colour
 from kiosk.core.replay import ReplayGuard, ReplayRules
-from kiosk.footage import (
+from kiosk.scan_loop import ScanLoop
+from kiosk_demo.footage import (
     POSTER_TEXT,
     Person,
     render_family_still,
     render_poster_still,
     write_video,
 )
-from kiosk.scan_loop import ScanLoop
 from server_stub.issuer import Issuer, good_certificates
 from tests.conftest import NOW, context_for
 

@@ -108,7 +108,7 @@ def test_escape_sequences_in_a_name_never_reach_the_terminal(site: tuple[Path, I
 def test_scan_source_video_prints_one_decision_per_person_with_frame_times(
     site: tuple[Path, Issuer], tmp_path: Path
 ) -> None:
-    from kiosk.footage import Person, write_video
+    from kiosk_demo.footage import Person, write_video
 
     config, issuer = site
     now = int(time.time())

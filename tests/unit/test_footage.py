@@ -14,7 +14,7 @@ import qrcode.util
 
 from kiosk.adapters.qr import decode_frame
 from kiosk.core import base45
-from kiosk.footage import (
+from kiosk_demo.footage import (
     CATEGORIES,
     VIDEO_FOURCC,
     Person,
@@ -172,7 +172,7 @@ def test_command_line_writes_frames_and_video(
 
 
 def test_exposure_model_auto_is_the_old_camera_and_short_costs_light() -> None:
-    from kiosk.footage import AUTO_SHUTTER, SCREEN_HEADROOM, Exposure, exposure
+    from kiosk_demo.footage import AUTO_SHUTTER, SCREEN_HEADROOM, Exposure, exposure
 
     assert exposure(None, 30.0) == Exposure(AUTO_SHUTTER, 1.0, 1.0)
     assert exposure(20.0, 30.0) == Exposure(0.6, 1.0, 1.0)
@@ -190,7 +190,7 @@ def test_exposure_model_auto_is_the_old_camera_and_short_costs_light() -> None:
 def test_a_short_exposure_reads_a_rising_phone_before_it_stops() -> None:
     """At auto exposure the phone smears on its way up and is first read as it comes to
     rest; at 2 ms it is read while still moving, with the whole code just in view."""
-    from kiosk.footage import render_video
+    from kiosk_demo.footage import render_video
 
     texts = sample_texts(2, 21)
     people = [Person(t, 0.5) for t in texts]
@@ -208,7 +208,7 @@ def test_a_short_exposure_reads_a_rising_phone_before_it_stops() -> None:
 
 
 def test_coloured_codes_are_drawn_in_their_colour_on_a_light_screen() -> None:
-    from kiosk.footage import CODE_INKS, render_phone
+    from kiosk_demo.footage import CODE_INKS, render_phone
 
     text = sample_texts(1, seed=3)[0]
     for ink in CODE_INKS.values():

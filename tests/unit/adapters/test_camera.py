@@ -28,7 +28,7 @@ from kiosk.adapters.camera import (
 )
 from kiosk.adapters.config import CameraConfig
 from kiosk.core.backoff import backoff_delay
-from kiosk.footage import Person, sample_texts, write_frames, write_video
+from kiosk_demo.footage import Person, sample_texts, write_frames, write_video
 
 SMALL = (320, 240)
 

@@ -18,7 +18,7 @@ from kiosk.adapters.qr import (
     decode_frame,
     make_decoder,
 )
-from kiosk.footage import qr_modules, render_still, sample_texts
+from kiosk_demo.footage import qr_modules, render_still, sample_texts
 
 TEXT = sample_texts(1, seed=5)[0]
 
@@ -193,7 +193,7 @@ def test_modules_of_a_sample_text_round_trip() -> None:
 
 def test_rescue_reads_symbols_plain_zxing_finds_but_cannot_read() -> None:
     """Blurred and small codes: the default's second look reads more, never a wrong text."""
-    from kiosk.footage import render_frames
+    from kiosk_demo.footage import render_frames
 
     plain = rescued = 0
     for image, label in render_frames(60, 2026, categories=("blur", "small"), sizes=((640, 480),)):
@@ -207,7 +207,7 @@ def test_rescue_reads_symbols_plain_zxing_finds_but_cannot_read() -> None:
 
 
 def test_rescue_costs_nothing_extra_on_empty_frames() -> None:
-    from kiosk.footage import render_frames
+    from kiosk_demo.footage import render_frames
 
     for image, _ in render_frames(10, 5, categories=("empty",), sizes=((640, 480),)):
         assert decode_frame(image, "zxing-rescue") == []
@@ -234,7 +234,7 @@ def test_noise_sigma_of_tiny_frames_is_zero() -> None:
 def test_the_default_smooths_a_noisy_frame_and_reads_it_as_before() -> None:
     """A phone held still in a dark room, camera gain up: noise near 4 grey levels."""
     from kiosk.adapters.qr import NOISY_SIGMA, noise_sigma
-    from kiosk.footage import Person, exposure, render_video
+    from kiosk_demo.footage import Person, exposure, render_video
 
     people = [Person(TEXT, 0.4)]
     frames, spans, _ = render_video(people, 3, size=(1280, 720), fps=30.0, exposure_ms=2.0)
@@ -249,7 +249,7 @@ def test_the_default_smooths_a_noisy_frame_and_reads_it_as_before() -> None:
 
 def _close_up(size: tuple[int, int], seed: int) -> np.ndarray:
     """A blurred phone held so close that its code fills most of the frame's height."""
-    from kiosk.footage import (
+    from kiosk_demo.footage import (
         QR_OF_SCREEN,
         Pose,
         add_noise,
@@ -282,7 +282,7 @@ def test_cascade_estimates_a_streams_noise_once_in_noise_every_frames() -> None:
     """The noise is kept between estimates; a new frame size or a reset estimates again."""
     from kiosk.adapters.config import CameraConfig
     from kiosk.adapters.qr import NOISE_EVERY, NOISY_SIGMA
-    from kiosk.footage import Person, render_video
+    from kiosk_demo.footage import Person, render_video
 
     frames, spans, _ = render_video([Person(TEXT, 0.6)], 3, fps=30.0, exposure_ms=2.0)
     images = list(frames)
@@ -328,7 +328,7 @@ def test_a_known_noise_figure_decides_the_smoothing() -> None:
 
 def _dim_yellow_code(seed: int) -> np.ndarray:
     """A yellow health code on a phone turned down to 30 % contrast, 640x480, BGR."""
-    from kiosk.footage import (
+    from kiosk_demo.footage import (
         CODE_INKS,
         Pose,
         _phone_width_for_module,
@@ -377,7 +377,7 @@ def test_zxing_reads_qr_codes_only_never_micro_qr() -> None:
 
 def test_a_blurred_finder_pattern_is_not_read_as_a_micro_qr_phantom() -> None:
     """bench/grey_weights.py, blur frame 291 of seed 99: luminance once read "49602" there."""
-    from kiosk.footage import render_still
+    from kiosk_demo.footage import render_still
 
     text = sample_texts(64, 99)[291 % 64]
     image = render_still(text, "blur", (640, 480), np.random.default_rng([99, 291]))
@@ -409,7 +409,7 @@ def test_every_symbol_is_returned_in_reading_order_even_two_with_one_text() -> N
 
 def test_a_blurred_phone_is_rescued_while_a_sharp_poster_is_read_beside_it() -> None:
     """The rescue used to run only when nothing else in the frame was read."""
-    from kiosk.footage import render_frames
+    from kiosk_demo.footage import render_frames
 
     poster = _crisp("https://venue.example/checkin", px=3)
     tried = rescued = 0

@@ -1,4 +1,4 @@
-"""``kiosk demo``: a whole checkpoint on one machine, from nothing, in one command.
+"""``kiosk-demo`` (``python3 run.py demo``): a whole checkpoint on one machine, from nothing.
 
 Makes a fresh demo folder (``demo-data/``): an issuer with keys and signed
 lists, a kiosk configuration pinning its root key, a central server stub on
@@ -37,7 +37,7 @@ from kiosk.core.model import Colour, NucleicAcidTest
 from server_stub.issuer import Issuer, good_certificates, high_risk_travel, holder_id_for
 from server_stub.process import ServerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 MARKER = ".kiosk-demo"
 """A file in every folder this command made: only such a folder is ever emptied."""
@@ -64,7 +64,7 @@ def check_folder(folder: Path) -> None:
         raise DemoFolderError(f"--dir {folder}: is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).exists():
         raise DemoFolderError(
-            f"--dir {folder}: the folder is not empty and was not made by 'kiosk demo' "
+            f"--dir {folder}: the folder is not empty and was not made by 'kiosk-demo' "
             "(its files would be deleted); name an empty or new folder"
         )
 
@@ -186,7 +186,7 @@ def prepare(folder: Path) -> tuple[list[DemoPerson], int]:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    (folder / MARKER).write_text("made by 'kiosk demo': emptied on the next run\n", "utf-8")
+    (folder / MARKER).write_text("made by 'kiosk-demo': emptied on the next run\n", "utf-8")
     now = int(time.time())
     issuer = Issuer.create(folder / "issuer", now=now - 86400)
     issuer.republish(now=now - 60)
@@ -201,7 +201,7 @@ def prepare(folder: Path) -> tuple[list[DemoPerson], int]:
 def footage_source(people: list[DemoPerson], *, seed: int, realtime: bool, loop: bool) -> Any:
     """The queue walking up, drawn frame by frame as it plays."""
     from kiosk.adapters.camera import GeneratedSource
-    from kiosk.footage import CODE_INKS, Person, render_video
+    from kiosk_demo.footage import CODE_INKS, Person, render_video
 
     walkers = [Person(p.text, 2.0, CODE_INKS[p.colour]) for p in people]
 
@@ -232,7 +232,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         check_folder(folder)
     except DemoFolderError as exc:
-        print(f"kiosk demo: {exc}", file=sys.stderr)
+        print(f"kiosk-demo: {exc}", file=sys.stderr)
         return 2
     print(f"demo: preparing {folder} (issuer, signed lists, codes)...", flush=True)
     people, _made = step("making the issuer and the codes", lambda: prepare(folder))
@@ -266,8 +266,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         server.stop()
 
 
-def register(subs: Any) -> None:
-    p = subs.add_parser("demo", help="set up a demo checkpoint and run it (UI, or --headless)")
+def build_parser() -> argparse.ArgumentParser:
+    from kiosk.subcommands import UsageParser
+
+    p = UsageParser(
+        prog="kiosk-demo", description="Set up a demo checkpoint and run it (UI, or --headless)."
+    )
     p.add_argument(
         "--dir",
         default=str(ROOT / "demo-data"),
@@ -278,3 +282,12 @@ def register(subs: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=7, help="seed of the generated footage")
     p.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130

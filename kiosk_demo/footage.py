@@ -35,7 +35,7 @@ every character allows it, as the spec asks) onto a phone screen with a
 rounded bezel, app chrome and a hand, warped into a cluttered scene with numpy
 and OpenCV array operations only.
 
-    python -m kiosk.footage --out DIR --kind frames|video --count N --seed S \
+    python -m kiosk_demo.footage --out DIR --kind frames|video --count N --seed S \
         --size 1280x720 [--texts-file F] [--exposure-ms 2] [--poster [TEXT]]
 """
 
@@ -224,7 +224,9 @@ def _draw_modules(modules: np.ndarray, side: int, dark: int, light: int) -> np.n
 # --- the phone -----------------------------------------------------------------------
 
 
-def _rounded_rect(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, r: int, color) -> None:
+def _rounded_rect(
+    img: np.ndarray, x0: int, y0: int, x1: int, y1: int, r: int, color: int | tuple[int, ...]
+) -> None:
     r = max(1, min(r, (x1 - x0) // 2, (y1 - y0) // 2))
     cv2.rectangle(img, (x0 + r, y0), (x1 - r, y1), color, -1)
     cv2.rectangle(img, (x0, y0 + r), (x1, y1 - r), color, -1)
@@ -519,7 +521,8 @@ def _motion_kernel(length: float, angle: float) -> np.ndarray:
     cv2.line(
         kernel, (round(c - dx), round(c - dy)), (round(c + dx), round(c + dy)), 1.0, 1, cv2.LINE_AA
     )
-    return kernel / kernel.sum()
+    made: np.ndarray = kernel / kernel.sum()
+    return made
 
 
 def composite(
@@ -565,7 +568,8 @@ def add_glare(
     yy, xx = np.ogrid[:h, :w]
     d2 = ((xx - center[0]) ** 2 + (yy - center[1]) ** 2).astype(np.float32)
     spot = strength * np.exp(-d2 / (2.0 * radius * radius))
-    return np.clip(img.astype(np.float32) + spot[:, :, None], 0, 255).astype(np.uint8)
+    spotted: np.ndarray = np.clip(img.astype(np.float32) + spot[:, :, None], 0, 255)
+    return spotted.astype(np.uint8)
 
 
 def add_moire(img: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -579,14 +583,18 @@ def add_moire(img: np.ndarray, alpha: np.ndarray, rng: np.random.Generator) -> n
     pattern = 0.5 * (np.sin(2 * math.pi * f1 * u) + np.sin(2 * math.pi * f2 * u))
     depth = rng.uniform(0.18, 0.3)
     factor = 1.0 - depth * alpha * (0.5 + 0.5 * pattern)
-    return np.clip(img.astype(np.float32) * factor[:, :, None], 0, 255).astype(np.uint8)
+    striped: np.ndarray = np.clip(img.astype(np.float32) * factor[:, :, None], 0, 255)
+    return striped.astype(np.uint8)
 
 
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("JPEG decoding failed")
+    return np.asarray(decoded)
 
 
 # --- still frames --------------------------------------------------------------------
@@ -594,8 +602,8 @@ def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
 
 def _phone_width_for_module(text: str, px_per_module: float) -> float:
     """Phone width that shows ``text``'s modules at ``px_per_module`` frame pixels."""
-    n = qr_modules(text).shape[0]
-    return n * px_per_module / (QR_OF_SCREEN * (1 - 0.08))
+    n = int(qr_modules(text).shape[0])
+    return float(n * px_per_module / (QR_OF_SCREEN * (1 - 0.08)))
 
 
 def _family_width_for_module(modules: int, codes: int, px_per_module: float) -> float:
@@ -950,7 +958,7 @@ def write_video(
         people, seed, size=size, fps=fps, exposure_ms=exposure_ms, poster=poster
     )
     path = out / name
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*VIDEO_FOURCC[suffix]), fps, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*VIDEO_FOURCC[suffix]), fps, size)
     if not writer.isOpened():
         raise OSError(f"{path}: this OpenCV build cannot write {VIDEO_FOURCC[suffix]} video")
     try:
@@ -997,7 +1005,9 @@ def _read_texts(path: Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m kiosk.footage", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m kiosk_demo.footage", description=__doc__.split("\n")[0]
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--kind", choices=("frames", "video"), default="frames")
     p.add_argument("--count", type=int, default=56, help="frames (frames) or people (video)")
