@@ -21,9 +21,9 @@ of unrelated photos) and scanned texts are judged at once.
 A frame may hold several codes: a venue's QR poster on the wall beside the
 phone, a family's codes on one screen.  Every health code in it is judged, in
 the decoder's reading order (top to bottom, left to right), each its own
-decision; none waits for another.  A foreign text read in a frame that holds a
+decision; none waits for another.  A other text read in a frame that holds a
 health code is not judged, stills included: the phone is what is presented.  A
-foreign symbol that moves (``FIXED_PX``), a wrong code held up in a hand, is judged
+other symbol that moves (``FIXED_PX``), a wrong code held up in a hand, is judged
 on its second frame as before.  One that stays where it is may be a poster on the
 wall: it is judged only once it has gone from view (the presentation gap) after
 less than ``FIXTURE_S`` in view, and one in view longer is part of the scene and
@@ -112,28 +112,28 @@ class LoopStats:
     decisions: int = 0
     holds: int = 0
     unconfirmed: int = 0
-    """Reads of a foreign text not (yet) seen on a second frame."""
+    """Reads of a other text not (yet) seen on a second frame."""
     last_decode_ms: float = 0.0
 
 
-FOREIGN_MEMORY = 64
-"""Foreign texts remembered while they wait for a second frame."""
+OTHER_TEXT_MEMORY = 64
+"""Other texts remembered while they wait for a second frame."""
 
 FIXED_PX = 4.0
-"""A foreign symbol whose centre has moved less than this many pixels since its first read
+"""A other symbol whose centre has moved less than this many pixels since its first read
 (in an unbroken run of reads) is fixed in the scene: a poster on the wall, never judged.
 A decoder places a still symbol's corners to within a pixel or two; a code held in a hand
 moves more than this between entering the view and its second frame."""
 
 FIXTURE_S = 10.0
-"""A foreign symbol in view, unmoved, for this long is part of the scene (a venue's QR
+"""A other symbol in view, unmoved, for this long is part of the scene (a venue's QR
 poster on the wall): never judged.  One that goes from view sooner (a photo held to the
 camera on a stand, a phone laid still) is judged when it goes."""
 
 
 @dataclass(slots=True)
-class _ForeignRun:
-    """An unbroken run of reads of one foreign text (no gap longer than the presentation
+class _OtherTextRun:
+    """An unbroken run of reads of one other text (no gap longer than the presentation
     gap): where and when it began, its last read, and what became of it."""
 
     first_t: float
@@ -157,15 +157,15 @@ class ScanLoop:
         *,
         now: Callable[[float], int] | None = None,
         perf: Callable[[], float] = time.perf_counter,
-        confirm_foreign: bool = True,
+        confirm_other: bool = True,
     ) -> None:
         self._decode = decoder
         self._context = context
         self._guard = guard
         self._now = now or (lambda _t: int(time.time()))
         self._perf = perf
-        self._confirm_foreign = confirm_foreign
-        self._foreign: dict[str, _ForeignRun] = {}  # oldest read first
+        self._confirm_other = confirm_other
+        self._other: dict[str, _OtherTextRun] = {}  # oldest read first
         self._fixtures: dict[str, tuple[float, float] | None] = {}  # text -> where it hangs
         self.stats = LoopStats()
 
@@ -181,11 +181,11 @@ class ScanLoop:
         out: list[StreamDecision] = []
         beside_code = any(read.text.startswith(PREFIX) for read in reads)
         for read in reads:
-            foreign = not read.text.startswith(PREFIX)
+            other = not read.text.startswith(PREFIX)
             confirmed = self._confirmed(
                 read.text, frame.index, frame.t, _centre(read), alone=not beside_code
             )
-            if beside_code and foreign:
+            if beside_code and other:
                 continue  # a poster or sign beside a phone: the phone is the one presented
             if not confirmed:
                 self.stats.unconfirmed += 1
@@ -193,9 +193,9 @@ class ScanLoop:
             made = self.process_text(read.text, frame.t, frame.index, source, decode_ms)
             if made is not None:
                 out.append(made)
-                if foreign and read.text in self._foreign:
-                    self._foreign[read.text].judged = True
-        for text in self._gone(frame.t):  # still foreign codes that left before FIXTURE_S
+                if other and read.text in self._other:
+                    self._other[read.text].judged = True
+        for text in self._gone(frame.t):  # still other codes that left before FIXTURE_S
             made = self.process_text(text, frame.t, frame.index, source, decode_ms)
             if made is not None:
                 out.append(made)
@@ -211,15 +211,15 @@ class ScanLoop:
         alone: bool = True,
     ) -> bool:
         """Whether a text read on frame ``index`` may be judged now (module docstring)."""
-        if not self._confirm_foreign or text.startswith(PREFIX):
+        if not self._confirm_other or text.startswith(PREFIX):
             return True
         gap = self._guard.rules.presentation_gap_s
-        run = self._foreign.pop(text, None)
+        run = self._other.pop(text, None)
         if run is None or not 0 <= t - run.last_t <= gap:
-            self._foreign[text] = _ForeignRun(t, centre, index, t, alone=alone)
+            self._other[text] = _OtherTextRun(t, centre, index, t, alone=alone)
             self._trim(t)
             return False  # its first frame
-        self._foreign[text] = run  # last in the dict: the newest read, evicted last
+        self._other[text] = run  # last in the dict: the newest read, evicted last
         again = run.last_index != index
         run.last_index, run.last_t = index, t
         run.alone = run.alone or alone
@@ -230,31 +230,31 @@ class ScanLoop:
         if not run.moved and t - run.first_t >= FIXTURE_S:
             self._fixtures.pop(text, None)
             self._fixtures[text] = run.first_centre
-            while len(self._fixtures) > FOREIGN_MEMORY:
+            while len(self._fixtures) > OTHER_TEXT_MEMORY:
                 del self._fixtures[next(iter(self._fixtures))]
         return again and run.moved
 
     def _trim(self, t: float) -> None:
-        """Keep at most ``FOREIGN_MEMORY`` foreign texts waiting (runs over first)."""
-        if len(self._foreign) <= FOREIGN_MEMORY:
+        """Keep at most ``OTHER_TEXT_MEMORY`` other texts waiting (runs over first)."""
+        if len(self._other) <= OTHER_TEXT_MEMORY:
             return
         gap = self._guard.rules.presentation_gap_s
-        self._foreign = {k: v for k, v in self._foreign.items() if t - v.last_t <= gap}
-        while len(self._foreign) > FOREIGN_MEMORY:
-            del self._foreign[next(iter(self._foreign))]
+        self._other = {k: v for k, v in self._other.items() if t - v.last_t <= gap}
+        while len(self._other) > OTHER_TEXT_MEMORY:
+            del self._other[next(iter(self._other))]
 
     def _gone(self, t: float) -> list[str]:
-        """Foreign texts whose run has just ended and that are to be judged now: read alone,
+        """Other texts whose run has just ended and that are to be judged now: read alone,
         on two frames or more, never moved, in view less than ``FIXTURE_S``, not at a
         fixture's place, and not judged in the run."""
-        if not self._foreign:
+        if not self._other:
             return []
         gap = self._guard.rules.presentation_gap_s
         due = []
-        for text, run in list(self._foreign.items()):
+        for text, run in list(self._other.items()):
             if t - run.last_t <= gap:
                 continue
-            del self._foreign[text]
+            del self._other[text]
             if run.judged or run.moved or not run.alone or run.last_t == run.first_t:
                 continue
             if run.last_t - run.first_t >= FIXTURE_S:

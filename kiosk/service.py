@@ -169,7 +169,7 @@ class KioskService:
             self.context,
             ReplayGuard(replay_rules(config.scan)),
             now=lambda _t: int(self._clock()),
-            confirm_foreign=not (frames is not None and frames.stills),
+            confirm_other=not (frames is not None and frames.stills),
         )
         if sync is not None:
             sync.set_on_lists(self.swap_lists)

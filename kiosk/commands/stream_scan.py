@@ -42,7 +42,7 @@ def scan_stream(args: argparse.Namespace, judgement: Judgement) -> int:
         lambda: judgement.context,
         ReplayGuard(rules),
         now=now_of,
-        confirm_foreign=not frames.stills,
+        confirm_other=not frames.stills,
     )
     try:
         for frame in frames:

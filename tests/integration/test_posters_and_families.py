@@ -44,7 +44,7 @@ def _loop(issuer: Issuer, *, stills: bool = False) -> ScanLoop:
         lambda: context,
         ReplayGuard(ReplayRules()),
         now=lambda _t: NOW,
-        confirm_foreign=not stills,
+        confirm_other=not stills,
     )
 
 

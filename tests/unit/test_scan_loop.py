@@ -1,4 +1,4 @@
-"""The scan loop: foreign texts wait for a second frame; health codes and stills do not."""
+"""The scan loop: other texts wait for a second frame; health codes and stills do not."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY
 from kiosk.core.replay import ReplayGuard, ReplayRules
-from kiosk.scan_loop import FIXTURE_S, FOREIGN_MEMORY, ScanLoop
+from kiosk.scan_loop import FIXTURE_S, OTHER_TEXT_MEMORY, ScanLoop
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,14 @@ class _Frame:
     index: int
 
 
-def _loop(*, confirm_foreign: bool = True) -> ScanLoop:
+def _loop(*, confirm_other: bool = True) -> ScanLoop:
     context = ScanContext(DEFAULT_POLICY, None, None)
     return ScanLoop(
         lambda texts: [_Read(t) for t in texts],
         lambda: context,
         ReplayGuard(ReplayRules(presentation_gap_s=1.5)),
         now=lambda _t: 1_800_000_000,
-        confirm_foreign=confirm_foreign,
+        confirm_other=confirm_other,
     )
 
 
@@ -68,7 +68,7 @@ def test_health_codes_are_judged_on_their_first_frame() -> None:
 
 
 def test_stills_judge_every_foreign_code_at_once() -> None:
-    assert _run(_loop(confirm_foreign=False), [["8128"]]) == [(0, "BAD_PREFIX")]
+    assert _run(_loop(confirm_other=False), [["8128"]]) == [(0, "BAD_PREFIX")]
 
 
 def test_scanned_texts_are_judged_at_once() -> None:
@@ -76,22 +76,22 @@ def test_scanned_texts_are_judged_at_once() -> None:
     assert made is not None and made.decision.reasons[0].code.value == "BAD_PREFIX"
 
 
-@pytest.mark.parametrize("count", [FOREIGN_MEMORY * 3])
+@pytest.mark.parametrize("count", [OTHER_TEXT_MEMORY * 3])
 def test_waiting_foreign_texts_are_bounded(count: int) -> None:
     loop = _loop()
     _run(loop, [[f"junk {i}"] for i in range(count)], fps=1000.0)
-    assert len(loop._foreign) <= FOREIGN_MEMORY
+    assert len(loop._other) <= OTHER_TEXT_MEMORY
 
 
 def test_a_foreign_text_read_again_is_the_last_to_be_forgotten() -> None:
     loop = _loop()
     frames: list[list[str]] = [["keep"]]
-    frames += [[f"junk {i}"] for i in range(FOREIGN_MEMORY // 2)]
+    frames += [[f"junk {i}"] for i in range(OTHER_TEXT_MEMORY // 2)]
     frames += [["keep"]]  # confirmed and judged here; now the newest entry
-    frames += [[f"junk {i}"] for i in range(FOREIGN_MEMORY // 2, FOREIGN_MEMORY + 8)]
+    frames += [[f"junk {i}"] for i in range(OTHER_TEXT_MEMORY // 2, OTHER_TEXT_MEMORY + 8)]
     made = _run(loop, frames, fps=1000.0)
-    assert made == [(FOREIGN_MEMORY // 2 + 1, "BAD_PREFIX")]
-    assert "keep" in loop._foreign
+    assert made == [(OTHER_TEXT_MEMORY // 2 + 1, "BAD_PREFIX")]
+    assert "keep" in loop._other
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def test_a_foreign_text_beside_a_health_code_is_not_judged_every_health_code_is(
     loop = _placed_loop()
     frames = [
         [_Placed("VENUE", _square(0, 0 + 30 * i)), _Placed("HCK1:A", _square(300, 300))]
-        for i in range(5)  # even a moving foreign code: the health code is the one presented
+        for i in range(5)  # even a moving other code: the health code is the one presented
     ]
     frames[2].append(_Placed("HCK1:B", _square(500, 300)))
     assert _run(loop, frames) == [(0, "BASE45_INVALID"), (2, "BASE45_INVALID")]
