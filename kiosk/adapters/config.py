@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.core.announcements import language_of
+from kiosk.core.toml_table import Table
 
 
 class ConfigError(Exception):
@@ -186,92 +187,32 @@ class KioskConfig:
     sound: SoundConfig = field(default_factory=SoundConfig)
 
 
-class _Reader:
-    """Typed access to one table of a TOML file, with errors that name the key."""
+class _Reader(Table):
+    """``kiosk.core.toml_table.Table`` for the config file: errors are ``ConfigError``s that
+    name the file, and relative paths are read from the file's folder."""
 
     def __init__(self, path: Path, table: Mapping[str, Any], prefix: str = "") -> None:
+        super().__init__(table, prefix, " (see config/kiosk.example.toml for the keys there are)")
         self.path = path
-        self.table = table
-        self.prefix = prefix
-        self.seen: set[str] = set()
 
-    def _fail(self, key: str, expected: str, got: object) -> ConfigError:
-        shown = repr(got)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return ConfigError(
-            f"{self.path}: key '{self.prefix}{key}': expected {expected}, got {shown}"
-        )
+    def error(self, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {message}")
+
+    def _fail(self, key: str, expected: str, got: object) -> Exception:
+        return self.fail(key, expected, got)
+
+    def child(self, data: Mapping[str, object], prefix: str) -> _Reader:
+        return _Reader(self.path, data, prefix)
 
     def sub(self, key: str) -> _Reader:
-        self.seen.add(key)
-        value = self.table.get(key, {})
-        if not isinstance(value, Mapping):
-            raise self._fail(key, "a table", value)
-        return _Reader(self.path, value, f"{self.prefix}{key}.")
-
-    def string(self, key: str, default: str | None = None, *, nonempty: bool = False) -> str:
-        self.seen.add(key)
-        if key not in self.table:
-            if default is None:
-                raise ConfigError(f"{self.path}: key '{self.prefix}{key}' is missing (a string)")
-            return default
-        value = self.table[key]
-        if not isinstance(value, str) or (nonempty and not value.strip()):
-            raise self._fail(key, "a non-empty string" if nonempty else "a string", value)
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        self.seen.add(key)
-        value = self.table.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false", value)
-        return value
-
-    def number(self, key: str, default: float, *, low: float, high: float) -> float:
-        self.seen.add(key)
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self._fail(key, f"a number from {low:g} to {high:g}", value)
-        if not low <= value <= high:
-            raise self._fail(key, f"a number from {low:g} to {high:g}", value)
-        return float(value)
-
-    def number_or_auto(
-        self, key: str, default: float | None, *, low: float, high: float
-    ) -> float | None:
-        """A number in range, or the string ``"auto"`` (None)."""
-        self.seen.add(key)
-        value = self.table.get(key, "auto" if default is None else default)
-        if value == "auto":
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise self._fail(key, f'"auto" or a number from {low:g} to {high:g}', value)
-        return float(value)
-
-    def integer(self, key: str, default: int, *, low: int, high: int) -> int:
-        self.seen.add(key)
-        value = self.table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self._fail(key, f"a whole number from {low} to {high}", value)
-        return value
+        made = super().sub(key)
+        assert isinstance(made, _Reader)
+        return made
 
     def path_value(self, key: str, default: str | None = None) -> Path:
         raw = self.string(key, default, nonempty=True)
         p = Path(raw).expanduser()
         return p if p.is_absolute() else (self.path.parent / p).resolve()
-
-    def check_unknown(self) -> None:
-        for key in self.table:
-            if key not in self.seen:
-                raise ConfigError(
-                    f"{self.path}: unknown key '{self.prefix}{key}' "
-                    "(see config/kiosk.example.toml for the keys there are)"
-                )
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -310,7 +251,7 @@ def load_config(path: str | Path) -> KioskConfig:
     policy = r.path_value("policy", "policy.toml")
     identity = r.path_value("identity_key", str(data_dir / "kiosk-identity.pem"))
     salt = r.string("holder_salt", "")
-    if "holder_salt" in r.table and salt.strip() in EXAMPLE_SALTS:
+    if r.has("holder_salt") and salt.strip() in EXAMPLE_SALTS:
         raise r._fail(
             "holder_salt",
             "a secret of your own, or no holder_salt at all (then holder_salt_file is used)",

@@ -23,10 +23,9 @@ judged on the site's local date, from a fixed UTC offset in the policy.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from kiosk.core import limits
@@ -47,6 +46,7 @@ from kiosk.core.model import (
     Vaccination,
     Verdict,
 )
+from kiosk.core.toml_table import Table, TableError, shown
 
 MIN_PLAUSIBLE_C = 30.0
 """Lowest body temperature reading taken as real (°C); below it is a typo or a bad sensor."""
@@ -63,7 +63,7 @@ person reading the display would put it.
 """
 
 
-class PolicyError(ValueError):
+class PolicyError(TableError):
     """A policy value has the wrong type, is out of range, or its key is unknown; names the key."""
 
 
@@ -261,100 +261,36 @@ DEFAULT_POLICY = Policy()
 # Parsing
 # --------------------------------------------------------------------------
 
-_E = TypeVar("_E", bound=Enum)
 _MODES = (Mode.REQUIRED, Mode.REVIEW, Mode.IGNORE)
 _DENY_OR_REVIEW = (Action.DENY, Action.REVIEW)
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _colours_list(t: Table, key: str, default: frozenset[Colour]) -> frozenset[Colour]:
+    value = t.get(key, [c.value for c in default])
+    letters = {c.value: c for c in Colour}
+    expected = "a list of distinct colours from G, Y, R"
+    if not isinstance(value, list) or not all(isinstance(v, str) and v in letters for v in value):
+        raise t.fail(key, expected, value)
+    if len(set(value)) != len(value):
+        raise t.fail(key, expected, value)
+    return frozenset(letters[v] for v in value)
 
 
-class _Table:
-    """Typed access to one TOML table; every error names the full key."""
-
-    def __init__(self, data: Mapping[str, object], prefix: str = "") -> None:
-        self.data = data
-        self.prefix = prefix
-        self.seen: set[str] = set()
-
-    def fail(self, key: str, expected: str, got: object) -> PolicyError:
-        return PolicyError(f"key '{self.prefix}{key}': expected {expected}, got {_shown(got)}")
-
-    def get(self, key: str, default: object) -> object:
-        self.seen.add(key)
-        return self.data.get(key, default)
-
-    def sub(self, key: str) -> _Table:
-        value = self.get(key, {})
-        if not isinstance(value, Mapping):
-            raise self.fail(key, "a table", value)
-        return _Table(value, f"{self.prefix}{key}.")
-
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, f"a whole number from {low} to {high}", value)
-        return value
-
-    def number(self, key: str, default: float, low: float, high: float) -> float:
-        value = self.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or not low <= value <= high
-        ):
-            raise self.fail(key, f"a number from {low:g} to {high:g}", value)
-        return float(value)
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, "true or false", value)
-        return value
-
-    def choice(self, key: str, default: _E, allowed: tuple[_E, ...]) -> _E:
-        value = self.get(key, default.value)
-        for option in allowed:
-            if isinstance(value, str) and value == option.value:
-                return option
-        raise self.fail(key, "one of " + ", ".join(str(o.value) for o in allowed), value)
-
-    def colours(self, key: str, default: frozenset[Colour]) -> frozenset[Colour]:
-        value = self.get(key, [c.value for c in default])
-        letters = {c.value: c for c in Colour}
-        expected = "a list of distinct colours from G, Y, R"
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) and v in letters for v in value
-        ):
-            raise self.fail(key, expected, value)
-        if len(set(value)) != len(value):
-            raise self.fail(key, expected, value)
-        return frozenset(letters[v] for v in value)
-
-    def check_unknown(self) -> None:
-        for key in self.data:
-            if key not in self.seen:
-                raise PolicyError(f"unknown key '{self.prefix}{key}'")
-
-
-def _site(t: _Table) -> SiteRules:
+def _site(t: Table) -> SiteRules:
     d = SiteRules()
-    offset = t.number("utc_offset_hours", d.utc_offset_hours, -12, 14)
+    offset = t.number("utc_offset_hours", d.utc_offset_hours, low=-12, high=14)
     if not (offset * 4).is_integer():
         raise t.fail("utc_offset_hours", "a whole number of quarter hours", offset)
     return SiteRules(
         utc_offset_hours=offset,
-        clock_skew_s=t.integer("clock_skew_s", d.clock_skew_s, 0, 3600),
+        clock_skew_s=t.integer("clock_skew_s", d.clock_skew_s, low=0, high=3600),
     )
 
 
-def _colours(t: _Table) -> ColourRules:
+def _colours(t: Table) -> ColourRules:
     d = ColourRules()
-    allow = t.colours("allow", d.allow)
-    review = t.colours("review", d.review)
+    allow = _colours_list(t, "allow", d.allow)
+    review = _colours_list(t, "review", d.review)
     if allow & review:
         raise t.fail(
             "review", "no colour that is also in colours.allow", sorted(c.value for c in review)
@@ -362,51 +298,57 @@ def _colours(t: _Table) -> ColourRules:
     return ColourRules(allow=allow, review=review)
 
 
-def _code(t: _Table) -> CodeRules:
+def _code(t: Table) -> CodeRules:
     d = CodeRules()
-    return CodeRules(max_age_minutes=t.integer("max_age_minutes", d.max_age_minutes, 1, 43200))
+    return CodeRules(
+        max_age_minutes=t.integer("max_age_minutes", d.max_age_minutes, low=1, high=43200)
+    )
 
 
-def _nucleic_acid(t: _Table) -> NucleicAcidRules:
+def _nucleic_acid(t: Table) -> NucleicAcidRules:
     d = NucleicAcidRules()
     return NucleicAcidRules(
         mode=t.choice("mode", d.mode, _MODES),
-        max_hours=t.integer("max_hours", d.max_hours, 1, 720),
+        max_hours=t.integer("max_hours", d.max_hours, low=1, high=720),
     )
 
 
-def _vaccination(t: _Table) -> VaccinationRules:
+def _vaccination(t: Table) -> VaccinationRules:
     d = VaccinationRules()
     return VaccinationRules(
         mode=t.choice("mode", d.mode, _MODES),
-        min_doses=t.integer("min_doses", d.min_doses, 0, 10),
-        min_days_since_last=t.integer("min_days_since_last", d.min_days_since_last, 0, 365),
+        min_doses=t.integer("min_doses", d.min_doses, low=0, high=10),
+        min_days_since_last=t.integer(
+            "min_days_since_last", d.min_days_since_last, low=0, high=365
+        ),
     )
 
 
-def _travel(t: _Table) -> TravelRules:
+def _travel(t: Table) -> TravelRules:
     d = TravelRules()
     return TravelRules(
         mode=t.choice("mode", d.mode, _MODES),
-        lookback_days=t.integer("lookback_days", d.lookback_days, 0, 365),
+        lookback_days=t.integer("lookback_days", d.lookback_days, low=0, high=365),
         max_level=t.choice(
             "max_level", d.max_level, (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH)
         ),
         risk_action=t.choice("risk_action", d.risk_action, _DENY_OR_REVIEW),
-        max_record_age_hours=t.integer("max_record_age_hours", d.max_record_age_hours, 1, 720),
+        max_record_age_hours=t.integer(
+            "max_record_age_hours", d.max_record_age_hours, low=1, high=720
+        ),
     )
 
 
-def _temperature(t: _Table) -> TemperatureRules:
+def _temperature(t: Table) -> TemperatureRules:
     d = TemperatureRules()
     return TemperatureRules(
         required=t.boolean("required", d.required),
-        threshold_c=t.number("threshold_c", d.threshold_c, 35, 42),
+        threshold_c=t.number("threshold_c", d.threshold_c, low=35, high=42),
         action=t.choice("action", d.action, _DENY_OR_REVIEW),
     )
 
 
-def _mask(t: _Table) -> MaskRules:
+def _mask(t: Table) -> MaskRules:
     d = MaskRules()
     return MaskRules(
         required=t.boolean("required", d.required),
@@ -415,10 +357,10 @@ def _mask(t: _Table) -> MaskRules:
     )
 
 
-def _lists(t: _Table) -> ListRules:
+def _lists(t: Table) -> ListRules:
     d = ListRules()
-    warn = t.integer("warn_hours", d.warn_hours, 1, 8760)
-    limit = t.integer("max_hours", d.max_hours, 1, 8760)
+    warn = t.integer("warn_hours", d.warn_hours, low=1, high=8760)
+    limit = t.integer("max_hours", d.max_hours, low=1, high=8760)
     if warn > limit:
         raise t.fail("warn_hours", f"a whole number no more than lists.max_hours ({limit})", warn)
     return ListRules(
@@ -428,7 +370,7 @@ def _lists(t: _Table) -> ListRules:
     )
 
 
-def _guard(t: _Table) -> GuardRules:
+def _guard(t: Table) -> GuardRules:
     d = GuardRules()
     key = "never_approve"
     value = t.get(key, sorted(c.value for c in d.never_approve))
@@ -445,7 +387,7 @@ def _guard(t: _Table) -> GuardRules:
     )
 
 
-def _foreign(t: _Table) -> ForeignRules:
+def _foreign(t: Table) -> ForeignRules:
     d = ForeignRules()
     return ForeignRules(
         action=t.choice("action", d.action, (Action.DENY, Action.REVIEW, Action.ALLOW))
@@ -455,7 +397,7 @@ def _foreign(t: _Table) -> ForeignRules:
 _T = TypeVar("_T")
 
 
-def _section(root: _Table, name: str, parse: Callable[[_Table], _T]) -> _T:
+def _section(root: Table, name: str, parse: Callable[[Table], _T]) -> _T:
     table = root.sub(name)
     value = parse(table)
     table.check_unknown()
@@ -469,8 +411,16 @@ def policy_from_mapping(data: Mapping[str, object]) -> Policy:
     the wrong type or out of range, raises ``PolicyError`` naming the key.
     """
     if not isinstance(data, Mapping):
-        raise PolicyError(f"expected a table of policy settings, got {_shown(data)}")
-    root = _Table(data)
+        raise PolicyError(f"expected a table of policy settings, got {shown(data)}")
+    try:
+        return _policy(Table(data))
+    except PolicyError:
+        raise
+    except TableError as exc:
+        raise PolicyError(str(exc)) from None
+
+
+def _policy(root: Table) -> Policy:
     policy = Policy(
         site=_section(root, "site", _site),
         colours=_section(root, "colours", _colours),
