@@ -192,39 +192,25 @@ class ChainReport:
     message: str
 
 
+_COLUMN_NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
+"""The columns of an ``entries`` row, in ``_COLUMNS`` order (the order of every SELECT)."""
+
+
 def _row_to_entry(row: Sequence[Any]) -> Entry:
     """A row of ``entries`` (in ``_COLUMNS`` order) -> Entry; ValueError if it is malformed."""
-    seq = row[0]
+    named = dict(zip(_COLUMN_NAMES, row, strict=True))
+    seq = named["seq"]
     try:
-        reasons = json.loads(row[6])
-        certificates = json.loads(row[8])
+        named["reasons"] = json.loads(named["reasons"])
+        named["certificates"] = json.loads(named["certificates"])
     except (TypeError, ValueError):
         raise ValueError(f"seq {seq}: reasons or certificates are not JSON") from None
-    mask = row[13]
+    mask = named["mask"]
     if mask is not None:
         if mask not in (0, 1):
             raise ValueError(f"seq {seq}: mask is {mask!r}, expected 0, 1 or NULL")
-        mask = bool(mask)
-    wire = {
-        "seq": seq,
-        "id": row[1],
-        "at_ms": row[2],
-        "kiosk_id": row[3],
-        "kind": row[4],
-        "verdict": row[5],
-        "reasons": reasons,
-        "colour": row[7],
-        "certificates": certificates,
-        "name": row[9],
-        "holder_key": row[10],
-        "refers_to": row[11],
-        "temperature_c": row[12],
-        "mask": mask,
-        "note": row[14],
-        "prev_hash": row[15],
-        "hash": row[16],
-    }
-    return entry_from_wire(wire)
+        named["mask"] = bool(mask)
+    return entry_from_wire(named)
 
 
 def _entry_to_row(e: Entry) -> tuple[Any, ...]:
@@ -386,6 +372,29 @@ class EntryStore:
 
     # --- writing -------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _writing(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), under the lock.
+
+        Any failure rolls it back; an SQLite error becomes a ``StoreError`` that
+        names the file and ``what`` could not be done ("entry not logged").
+        """
+        with self._lock:
+            c = self._conn
+            try:
+                c.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: {what}: {exc}") from None
+            try:
+                yield c
+                c.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    c.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path}: {what}: {exc}") from None
+                raise
+
     def record(self, draft: EntryDraft) -> Entry:
         """Log one entry as drafted; durable when this returns.
 
@@ -451,18 +460,12 @@ class EntryStore:
         )
 
     def _append(self, at_ms: int, **fields: Any) -> Entry:
+        entry_id = fields.pop("id", None) or new_entry_id(at_ms, os.urandom(10))
         with self._lock:
-            c = self._conn
-            try:
-                c.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot write the entry log: {exc}") from None
-            try:
-                entry_id = fields.pop("id", None) or new_entry_id(at_ms, os.urandom(10))
-                logged = c.execute(_SQL_BY_ID, (entry_id,)).fetchone()
-                if logged is not None:
-                    c.execute("ROLLBACK")
-                    return _row_to_entry(logged)
+            logged = self._select(_SQL_BY_ID, (entry_id,))
+            if logged:
+                return logged[0]  # written before (a retried write): never twice
+            with self._writing("entry not logged") as c:
                 seq, prev = self._tail()
                 refers_to = fields.get("refers_to")
                 if refers_to is not None and not fields.get("name"):
@@ -487,13 +490,6 @@ class EntryStore:
                 c.execute(
                     "UPDATE meta SET value = ? WHERE key = 'head'", (f"{entry.seq} {entry.hash}",)
                 )
-                c.execute("COMMIT")
-            except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    c.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"{self.path}: entry not logged: {exc}") from None
-                raise
             if self._head is not None:
                 self._head.advance(entry.seq, entry.hash)
             return entry
@@ -519,20 +515,14 @@ class EntryStore:
         """Record that the server acknowledged these entries (unknown or already-sent ids are
         left as they are)."""
         with self._lock:
-            c = self._conn
+            with self._writing("cannot mark entries sent") as c:
+                c.executemany(
+                    "UPDATE outbox SET batch_id = ?, sent_at_ms = ? "
+                    "WHERE entry_id = ? AND sent_at_ms IS NULL",
+                    [(batch_id, acked_at_ms, i) for i in entry_ids],
+                )
             try:
-                c.execute("BEGIN IMMEDIATE")
-                try:
-                    c.executemany(
-                        "UPDATE outbox SET batch_id = ?, sent_at_ms = ? "
-                        "WHERE entry_id = ? AND sent_at_ms IS NULL",
-                        [(batch_id, acked_at_ms, i) for i in entry_ids],
-                    )
-                    c.execute("COMMIT")
-                except BaseException:
-                    c.execute("ROLLBACK")
-                    raise
-                link = log_head.acked_link(c)
+                link = log_head.acked_link(self._conn)
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: cannot mark entries sent: {exc}") from None
             if link is not None and self._head is not None:
@@ -547,58 +537,42 @@ class EntryStore:
         prefix whose chain is broken is not purged (StoreError): evidence is
         kept.  Returns the number of entries removed.
         """
-        with self._lock:
-            c = self._conn
-            try:
-                c.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot purge: {exc}") from None
-            try:
-                stop = c.execute(
-                    "SELECT MIN(e.seq) FROM entries e LEFT JOIN outbox o ON o.seq = e.seq "
-                    "WHERE o.sent_at_ms IS NULL OR e.at_ms >= ?",
-                    (older_than_ms,),
-                ).fetchone()[0]
-                if stop is None:
-                    stop = (c.execute("SELECT MAX(seq) FROM entries").fetchone()[0] or 0) + 1
-                count = c.execute("SELECT COUNT(*) FROM entries WHERE seq < ?", (stop,)).fetchone()[
-                    0
-                ]
-                if count == 0:
-                    c.execute("ROLLBACK")
-                    return 0
-                anchor = _parse_link(self._meta().get("chain_anchor"), (0, GENESIS_HASH))
-                report = self._walk(c, anchor, upto=stop - 1)
-                if not report.ok:
-                    raise StoreError(f"{self.path}: not purging, {report.message}")
-                last_seq, last_hash = c.execute(
-                    "SELECT seq, hash FROM entries WHERE seq < ? ORDER BY seq DESC LIMIT 1",
-                    (stop,),
-                ).fetchone()
-                newest = c.execute(
-                    "SELECT MAX(at_ms) FROM entries WHERE seq < ?", (stop,)
-                ).fetchone()[0]
-                old = self._meta().get("purged_newest_at_ms")
-                if old is not None:
-                    newest = max(newest, int(old))
-                c.execute("DELETE FROM outbox WHERE seq < ?", (stop,))
-                c.execute("DELETE FROM entries WHERE seq < ?", (stop,))
-                c.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'chain_anchor'",
-                    (f"{last_seq} {last_hash}",),
-                )
-                c.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('purged_newest_at_ms', ?)",
-                    (str(newest),),
-                )
-                c.execute("COMMIT")
-                return int(count)
-            except BaseException as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    c.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"{self.path}: cannot purge: {exc}") from None
-                raise
+        with self._writing("cannot purge") as c:
+            stop = c.execute(
+                "SELECT MIN(e.seq) FROM entries e LEFT JOIN outbox o ON o.seq = e.seq "
+                "WHERE o.sent_at_ms IS NULL OR e.at_ms >= ?",
+                (older_than_ms,),
+            ).fetchone()[0]
+            if stop is None:
+                stop = (c.execute("SELECT MAX(seq) FROM entries").fetchone()[0] or 0) + 1
+            count = c.execute("SELECT COUNT(*) FROM entries WHERE seq < ?", (stop,)).fetchone()[0]
+            if count == 0:
+                return 0
+            anchor = _parse_link(self._meta().get("chain_anchor"), (0, GENESIS_HASH))
+            report = self._walk(c, anchor, upto=stop - 1)
+            if not report.ok:
+                raise StoreError(f"{self.path}: not purging, {report.message}")
+            last_seq, last_hash = c.execute(
+                "SELECT seq, hash FROM entries WHERE seq < ? ORDER BY seq DESC LIMIT 1",
+                (stop,),
+            ).fetchone()
+            newest = c.execute("SELECT MAX(at_ms) FROM entries WHERE seq < ?", (stop,)).fetchone()[
+                0
+            ]
+            old = self._meta().get("purged_newest_at_ms")
+            if old is not None:
+                newest = max(newest, int(old))
+            c.execute("DELETE FROM outbox WHERE seq < ?", (stop,))
+            c.execute("DELETE FROM entries WHERE seq < ?", (stop,))
+            c.execute(
+                "UPDATE meta SET value = ? WHERE key = 'chain_anchor'",
+                (f"{last_seq} {last_hash}",),
+            )
+            c.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('purged_newest_at_ms', ?)",
+                (str(newest),),
+            )
+            return int(count)
 
     # --- reading -------------------------------------------------------------------
 
@@ -639,26 +613,15 @@ class EntryStore:
 
     def park(self, entry_ids: Sequence[str], *, batch_id: str, reason: str, at_ms: int) -> int:
         """Set these unsent entries aside with the server's reason; returns how many."""
-        with self._lock:
-            c = self._conn
-            try:
-                c.execute("BEGIN IMMEDIATE")
-                try:
-                    before = c.total_changes
-                    c.executemany(
-                        "INSERT OR IGNORE INTO parked (seq, entry_id, batch_id, reason,"
-                        " parked_at_ms) SELECT seq, entry_id, ?, ?, ? FROM outbox"
-                        " WHERE entry_id = ? AND sent_at_ms IS NULL",
-                        [(batch_id, reason[:500], at_ms, i) for i in entry_ids],
-                    )
-                    count = c.total_changes - before
-                    c.execute("COMMIT")
-                except BaseException:
-                    c.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StoreError(f"{self.path}: cannot park entries: {exc}") from None
-        return count
+        with self._writing("cannot park entries") as c:
+            before = c.total_changes
+            c.executemany(
+                "INSERT OR IGNORE INTO parked (seq, entry_id, batch_id, reason,"
+                " parked_at_ms) SELECT seq, entry_id, ?, ?, ? FROM outbox"
+                " WHERE entry_id = ? AND sent_at_ms IS NULL",
+                [(batch_id, reason[:500], at_ms, i) for i in entry_ids],
+            )
+            return int(c.total_changes - before)
 
     def unpark_all(self) -> int:
         """Put every parked entry back in line to be sent; returns how many."""
