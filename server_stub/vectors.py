@@ -166,7 +166,7 @@ def build_vectors(issuer: Issuer, now: int = VECTOR_TIME) -> list[Vector]:
     issuer.revoke(holder_id_for(revoked_name, issuer.region), now=now - 120)
     v.append(Vector("revoked", revoked, "DENY", "REVOKED"))
 
-    # --- section 1: text and transport layers ---
+    # --- text and transport layers (docs/wire-format.md#code-text) ---
     v.append(Vector("empty", "", "DENY", "EMPTY"))
     v.append(Vector("text_too_long", "HCK1:" + "0" * 5000, "DENY", "TEXT_TOO_LONG"))
     v.append(Vector("bad_prefix", "HCX1:" + ok[5:], "DENY", "BAD_PREFIX"))
@@ -216,7 +216,7 @@ def build_vectors(issuer: Issuer, now: int = VECTOR_TIME) -> list[Vector]:
         )
     )
 
-    # --- section 1 and 3: correctly signed, structurally wrong ---
+    # --- correctly signed, structurally wrong (docs/wire-format.md#code-text, #claims) ---
     claims = claims_with(issuer, now)
     dup = sign_payload_bytes(issuer, duplicate_colour_payload(claims))
     v.append(Vector("duplicate_map_key", raw_text(dup), "DENY", "CBOR_DUPLICATE_KEY"))
@@ -300,7 +300,7 @@ def build_vectors(issuer: Issuer, now: int = VECTOR_TIME) -> list[Vector]:
     bad_date = claims_with(issuer, now, vac={"n": 3, "d": "2026-02-30"})
     v.append(Vector("vaccination_bad_date", signed_claims(bad_date), "DENY", "CLAIMS_STRUCTURE"))
 
-    # --- section 2: signature and trust ---
+    # --- signature and trust (docs/wire-format.md#cose_sign1) ---
     payload = cbor.dumps(claims)
     kid_es, key_es = issuer.key_for("ES256")
     _kid_ed, key_ed = issuer.key_for("EdDSA")
@@ -370,7 +370,7 @@ def build_vectors(issuer: Issuer, now: int = VECTOR_TIME) -> list[Vector]:
         Vector("valid_tagged_cose", raw_text(tagged), "ALLOW", None, "COSE_Sign1 wrapped in tag 18")
     )
 
-    # --- section 8: one encoding per signature, headers, algorithms ---
+    # --- one encoding per signature, headers, algorithms (docs/wire-format.md#project-decisions)
     sign1 = cbor.loads(cose_ok)
     s_value = int.from_bytes(sign1[3][32:], "big")
     sign1[3] = sign1[3][:32] + (cose.P256_ORDER - s_value).to_bytes(32, "big")

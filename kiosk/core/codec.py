@@ -1,4 +1,4 @@
-"""QR text <-> signed envelope <-> credential: the wire format of spec sections 1-3.
+"""QR text <-> signed envelope <-> credential (docs/wire-format.md#code-text to #claims).
 
 Decoding runs the chain ``prefix -> Base45 -> bounded inflate -> strict CBOR
 -> COSE_Sign1 -> CWT claims`` and rejects every malformed case with its own
@@ -126,7 +126,10 @@ def decode_envelope(text: str, *, foreign_enabled: bool = False) -> Envelope:
 
 
 def _check_headers(sign1: cose.Sign1) -> None:
-    """No critical header (none exists in v1) and no label in both buckets (spec section 8)."""
+    """No critical header (none exists in v1) and no label in both buckets.
+
+    See ``docs/wire-format.md#project-decisions``.
+    """
     if cose.HDR_CRIT in sign1.protected_map or cose.HDR_CRIT in sign1.unprotected:
         raise DecodeError(
             ReasonCode.COSE_CRIT,
@@ -142,7 +145,9 @@ def _check_headers(sign1: cose.Sign1) -> None:
 
 
 def code_identity(protected: bytes, payload: bytes) -> bytes:
-    """SHA-256 over the protected header bytes and the payload bytes (spec section 8).
+    """SHA-256 over the protected header bytes and the payload bytes.
+
+    ``docs/wire-format.md#project-decisions``.
 
     What the signature covers, and nothing of the envelope: the same code
     with or without tag 18, at another zlib level, with other unprotected

@@ -42,7 +42,7 @@ P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 """n, the order of the P-256 group: an ES256 ``s`` and ``n - s`` both verify."""
 
 MIN_RSA_BITS = 2048
-"""Smallest RSA modulus accepted for PS256 keys (spec section 8)."""
+"""Smallest RSA modulus accepted for PS256 keys (docs/wire-format.md#project-decisions)."""
 
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
@@ -104,7 +104,8 @@ def sign(private_key: PrivateKey, data: bytes) -> bytes:
     """Sign ``data`` with the key's algorithm, in COSE signature format."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         r, s = decode_dss_signature(private_key.sign(data, ec.ECDSA(hashes.SHA256())))
-        if s > P256_ORDER // 2:  # low-S: one encoding per signature (spec section 8)
+        # low-S: one encoding per signature (docs/wire-format.md#project-decisions)
+        if s > P256_ORDER // 2:
             s = P256_ORDER - s
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
     if isinstance(private_key, ed25519.Ed25519PrivateKey):

@@ -15,7 +15,7 @@ from enum import StrEnum
 class ReasonCode(StrEnum):
     """Every reason the kiosk can give, grouped by the stage that gives it."""
 
-    # --- reading the QR text (spec section 1) ---
+    # --- reading the QR text (docs/wire-format.md#code-text) ---
     EMPTY = "EMPTY"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
     BAD_PREFIX = "BAD_PREFIX"
@@ -35,7 +35,7 @@ class ReasonCode(StrEnum):
     TIME_OUT_OF_RANGE = "TIME_OUT_OF_RANGE"
     STRING_TOO_LONG = "STRING_TOO_LONG"
     UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION"
-    # --- signature and trust (spec section 2, 5) ---
+    # --- signature and trust (docs/wire-format.md#cose_sign1, #signed-lists) ---
     UNKNOWN_KID = "UNKNOWN_KID"
     ALG_MISMATCH = "ALG_MISMATCH"
     ALG_UNSUPPORTED = "ALG_UNSUPPORTED"
@@ -53,7 +53,7 @@ class ReasonCode(StrEnum):
     LIST_ROLLBACK = "LIST_ROLLBACK"
     LIST_EXPIRED = "LIST_EXPIRED"
     LIST_FROM_FUTURE = "LIST_FROM_FUTURE"
-    # --- validity in time (spec section 4) ---
+    # --- validity in time (docs/wire-format.md#validity-in-time) ---
     NOT_YET_VALID = "NOT_YET_VALID"
     EXPIRED = "EXPIRED"
     CODE_TOO_OLD = "CODE_TOO_OLD"
@@ -127,12 +127,15 @@ class KioskError(Exception):
 
 
 class DecodeError(KioskError):
-    """The QR text is not a well-formed health code (spec section 1-3)."""
+    """The QR text is not a well-formed health code (docs/wire-format.md#code-text, #claims)."""
 
 
 class VerifyError(KioskError):
-    """The code is well formed but not trusted (spec section 2, 4)."""
+    """The code is well formed but not trusted.
+
+    ``docs/wire-format.md#cose_sign1`` and ``#validity-in-time``.
+    """
 
 
 class ListError(KioskError):
-    """A trust or revocation list was refused (spec section 5)."""
+    """A trust or revocation list was refused (docs/wire-format.md#signed-lists)."""

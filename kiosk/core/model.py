@@ -86,7 +86,7 @@ class TravelRecord:
 
 @dataclass(frozen=True, slots=True)
 class HealthCode:
-    """The ``hck`` map of the claims (spec section 3)."""
+    """The ``hck`` map of the claims (docs/wire-format.md#claims)."""
 
     version: int
     holder_id: bytes
@@ -109,7 +109,7 @@ class Credential:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A decoded but not yet verified COSE_Sign1 (spec section 2)."""
+    """A decoded but not yet verified COSE_Sign1 (docs/wire-format.md#cose_sign1)."""
 
     prefix: str
     protected: bytes

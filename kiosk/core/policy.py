@@ -748,7 +748,9 @@ def judge_list_dates(
     now: int,
     skew_s: int,
 ) -> tuple[Reason, ...]:
-    """The policy's word on the lists judged by their own signed dates (spec section 8).
+    """The policy's word on the lists judged by their own signed dates.
+
+    ``docs/wire-format.md#signed-lists`` (lists in time).
 
     A list is *expired* when ``now > exp + skew``: one LIST_EXPIRED reason
     with ``lists.stale_action`` per expired list.  Its age is counted from its

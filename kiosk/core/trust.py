@@ -1,4 +1,4 @@
-"""Signed trust list and revocation list (spec section 5): parse, verify, index.
+"""Signed trust list and revocation list (docs/wire-format.md#signed-lists): parse, verify, index.
 
 Both lists are COSE_Sign1 objects signed by the root key pinned in the
 kiosk's configuration.  A list is refused (``ListError``) when its
@@ -77,7 +77,10 @@ class RootKey:
 
 
 def revocation_hash(issuer: str, holder_id: bytes) -> bytes:
-    """First 16 bytes of SHA-256 over ``utf8(iss) || 0x00 || id`` (spec section 5)."""
+    """First 16 bytes of SHA-256 over ``utf8(iss) || 0x00 || id``.
+
+    ``docs/wire-format.md#signed-lists``.
+    """
     return hashlib.sha256(issuer.encode("utf-8") + b"\x00" + holder_id).digest()[
         : limits.REVOCATION_HASH_LEN
     ]

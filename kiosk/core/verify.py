@@ -1,4 +1,6 @@
-"""Envelope + trust + now -> verified credential (spec sections 2 and 4).
+"""Envelope + trust + now -> verified credential.
+
+The wire format: ``docs/wire-format.md#cose_sign1`` and ``#validity-in-time``.
 
 The algorithm is pinned per key: a signature is checked only with the
 algorithm the trust list gives the key, never the one the code claims.
@@ -69,7 +71,10 @@ def check_signature(
 
 
 def check_time(credential: Credential, now: int, skew: int = limits.DEFAULT_SKEW_SECONDS) -> None:
-    """Raise VerifyError when the code is not yet valid or expired (spec section 4)."""
+    """Raise VerifyError when the code is not yet valid or expired.
+
+    ``docs/wire-format.md#validity-in-time``.
+    """
     if credential.issued_at > now + skew:
         raise VerifyError(
             ReasonCode.NOT_YET_VALID,
