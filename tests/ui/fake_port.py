@@ -145,7 +145,12 @@ class FakePort:
         self.kiosk_status = dataclasses.replace(self.kiosk_status, camera=camera)
 
     def sync_now(self) -> None:
+        """As a real round does: the status shows a newer last success (or the same failure)."""
         self._record("sync_now")
+        sync = self.kiosk_status.sync
+        if sync.enabled and sync.online:
+            done = dataclasses.replace(sync, last_success_ms=(sync.last_success_ms or 0) + 1000)
+            self.kiosk_status = dataclasses.replace(self.kiosk_status, sync=done)
 
     def drain_backlog(self, timeout: float) -> bool:
         self._record("drain_backlog", timeout)
