@@ -21,6 +21,7 @@ def N_(message: str) -> str:
     """
     return message
 
+
 REASON_WORDS: dict[ReasonCode, str] = {
     ReasonCode.EMPTY: N_("empty scan"),
     ReasonCode.TEXT_TOO_LONG: N_("text too long to be a health code"),

@@ -208,8 +208,7 @@ def certificate_line(cert: CertificateState) -> Text:
     return Text.assemble(
         (mark, style),
         " ",
-        (_("{label}:").format(label=_(words.CERTIFICATE_WORDS[cert.kind])), "bold"),
-        " ",
+        (_("{label}: ").format(label=_(words.CERTIFICATE_WORDS[cert.kind])), "bold"),
         clean_text(words.certificate_words(cert), MAX_MESSAGE_LEN),
         (f"  {_(_CERT_STATUS_WORDS[cert.status])}", DIM_STYLE)
         if cert.status in (CertificateStatus.MISSING, CertificateStatus.IGNORED)
@@ -451,3 +450,19 @@ def counters_text(counters: Counters, *, short: bool = False) -> Text:
         _SEP,
         _("{n} left").format(n=counters.left),
     )
+
+
+def decision_words(decision: Decision, tz: dt.tzinfo, where: str = "") -> list[str]:
+    """A decision as the guard's screen words it, as plain lines for a terminal log.
+
+    ``kiosk demo --headless`` prints these in the kiosk's language: the verdict
+    and who, one line per certificate, one per reason (words, not codes).
+    """
+    verdict = decision.verdict
+    head = f"{SYMBOL[verdict]} {verdict_word(verdict)}  {identity_line(decision, tz).plain}"
+    if where:
+        head += f"  [{clean_text(where, 80)}]"
+    rows = [head]
+    rows += [f"    {line.plain}" for line in certificate_lines(decision)]
+    rows += [f"    {line.plain}" for line in reason_lines(decision)]
+    return rows

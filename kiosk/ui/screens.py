@@ -29,9 +29,10 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from kiosk.core.display import clean_text
 from kiosk.core.model import Verdict
+from kiosk.core.reason_words import REASON_WORDS, codes_matching
 from kiosk.core.visit import looks_like_code
 from kiosk.port import KioskPort, LogRow
-from kiosk.ui import lines
+from kiosk.ui import lines, words
 from kiosk.ui.i18n import N_, _, localize_bindings
 
 MAX_REASON_LENGTH = 200
@@ -184,9 +185,22 @@ class LogScreen(Screen[None]):
         self._query = text
         port, app = self._port, self.app
 
+        # A guard searching in Chinese ("截图", "发热") finds the entries whose reason codes
+        # those words describe, as the service does for English words.
+        table = {code: words.phrase(code) for code in REASON_WORDS}
+        codes = [] if text.isascii() else codes_matching(text, table)
+
         def find() -> None:
             try:
-                found = self.Found(text, port.search(text))
+                rows = port.search(text)
+                seen = {(r.entry_id, r.visit_id) for r in rows}
+                for code in codes:
+                    for row in port.search(code):
+                        if (row.entry_id, row.visit_id) not in seen:
+                            seen.add((row.entry_id, row.visit_id))
+                            rows.append(row)
+                rows.sort(key=lambda r: r.at_ms, reverse=True)
+                found = self.Found(text, rows)
             except Exception as exc:
                 failed = _("Log search failed: {error}").format(error=exc)
                 app.call_from_thread(app.notify, failed, severity="error", markup=False)
