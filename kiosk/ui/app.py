@@ -93,6 +93,16 @@ QUIT_DRAIN_S = 10.0
 HOLD_TICK_S = 0.25
 """How often the hold of the verdict on screen is checked against ``monotonic``."""
 
+WIDE_FROM = 120
+"""From this many columns the entries list goes beside the verdict (``HORIZONTAL_BREAKPOINTS``)."""
+
+SIDE_WIDE = 60
+SIDE_MEDIUM = 40
+"""Width of the entries column beside the verdict: from 160 columns, and below."""
+
+NARROW_SIDE_MIN = 2
+"""Rows kept under the verdict on a narrow screen for today's counters and one entry."""
+
 _GUARD_ACTIONS = frozenset({"approve", "deny", "temperature", "mask"})
 _MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {
     "pause",
@@ -128,7 +138,7 @@ class KioskApp(App[None]):
     AUTO_FOCUS = None
     ENABLE_COMMAND_PALETTE = False
     # Not a ClassVar: textual.App declares it as a plain attribute.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         # Each key also in capitals: Caps Lock or Shift must not change what a key does.
         Binding("a,A", "approve", N_("Approve")),
@@ -205,7 +215,8 @@ class KioskApp(App[None]):
             yield Vertical(
                 self._verdict, self._waiting, self._certificates, self._reasons_box, id="main"
             )
-            yield Vertical(self._counters, self._recent, id="side")
+            self._side = Vertical(self._counters, self._recent, id="side")
+            yield self._side
         yield self._scanner
         yield Footer(compact=True)
 
@@ -316,7 +327,51 @@ class KioskApp(App[None]):
         if restart_hold or shown is None:
             self._schedule_fade(shown)
         self._show_waiting()
+        self.fit()
         self.refresh_bindings()
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Share the rows out so that nothing is cut: every reason and waiting line in full,
+        the verdict's colour block on at least a third of the screen, as big as the rest
+        allows; the certificates go on one line, and the recent list shrinks, when rows
+        are short.  Text is measured in terminal cells (a CJK character takes two)."""
+        width, height = self.size
+        if width <= 0 or height <= 0:
+            return
+        wide = width >= WIDE_FROM
+        side_width = (SIDE_WIDE if width >= 160 else SIDE_MEDIUM) if wide else 0
+        if wide:
+            self._side.styles.width = side_width
+        main_width = max(width - side_width, 10)
+        text_width = max(main_width - (4 if wide else 2), 8)
+        body = height - 4  # status bar (2), scanner line, footer
+
+        def rows(texts: list[Text]) -> int:
+            return sum(len(t.wrap(self.console, text_width)) for t in texts)
+
+        decision = self.current.decision if self.current is not None else None
+        waiting = rows(getattr(self._waiting, "rows", [])) if self.waiting else 0
+        reasons = rows(getattr(self._reasons, "rows", [])) if decision is not None else 0
+        certificates = list(getattr(self._certificates, "rows", [])) if decision else []
+        third = -(-width * height // (3 * main_width))
+        side_min = 0 if wide else NARROW_SIDE_MIN
+        space = body - side_min - waiting - reasons - rows(certificates)
+        if decision is not None and space < third and len(certificates) > 1:
+            certificates = [lines.certificates_in_one_line(decision)]
+            self._certificates.show_lines(certificates)
+            space = body - side_min - waiting - reasons - rows(certificates)
+        wanted = self._verdict.rows_wanted(main_width - (4 if wide else 2))
+        if not wide:
+            wanted = min(wanted, body // 2)  # leave the recent entries some rows
+        wanted = max(wanted, third)
+        panel = max(min(space, wanted), 3)
+        self._verdict.styles.height = panel
+        if not wide:
+            used = panel + waiting + reasons + rows(certificates)
+            self._side.styles.height = max(body - used, 0)
 
     def _show_waiting(self) -> None:
         self._waiting.show_waiting(

@@ -249,6 +249,21 @@ _FORGED = frozenset(
 """Reasons that mean the code itself is forged or damaged (not merely untrusted here)."""
 
 
+def certificates_in_one_line(decision: Decision) -> Text:
+    """``✓ Inoculation · ✗ Nucleic acid · ✓ Travel``: the certificates when rows are short."""
+    if not decision.certificates:
+        return certificate_lines(decision)[0]
+    parts = [
+        Text.assemble(
+            (CERTIFICATE_MARK[c.status], _CERT_STYLE[c.status]),
+            " ",
+            _(words.CERTIFICATE_WORDS[c.kind]),
+        )
+        for c in decision.certificates
+    ]
+    return Text(" · ", style=DIM_STYLE).join(parts)
+
+
 def certificate_lines(decision: Decision) -> list[Text]:
     """One line per certificate, or one line saying why none could be read."""
     if not decision.certificates:
@@ -466,3 +481,17 @@ def decision_words(decision: Decision, tz: dt.tzinfo, where: str = "") -> list[s
     rows += [f"    {line.plain}" for line in certificate_lines(decision)]
     rows += [f"    {line.plain}" for line in reason_lines(decision)]
     return rows
+
+
+def counters_tiny(counters: Counters) -> Text:
+    """``Today 12 · ✓ 9 · ✗ 2 · ? 1``: the counters in the narrowest column."""
+    return Text.assemble(
+        (_("Today "), "bold"),
+        str(counters.visits),
+        _SEP,
+        (f"✓ {counters.allowed}", VERDICT_STYLE[Verdict.ALLOW]),
+        _SEP,
+        (f"✗ {counters.denied}", VERDICT_STYLE[Verdict.DENY]),
+        _SEP,
+        (f"? {counters.waiting}", VERDICT_STYLE[Verdict.REVIEW]),
+    )

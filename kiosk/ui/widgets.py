@@ -98,13 +98,18 @@ class VerdictPanel(Widget):
         small = [Text(word, style="bold"), identity, advice][: max(height, 1)]
         return Text("\n").join(small)
 
-    @staticmethod
-    def rows_wanted(width: int, height: int) -> int:
-        """Rows the panel's content needs at its best scale that fits ``width`` x ``height``."""
+    def rows_wanted(self, width: int) -> int:
+        """Rows the panel's content needs at the biggest scale that fits ``width`` cells."""
+        decision = self.decision
+        if decision is None:
+            return 3 + (1 if self.waiting else 0)
+        verdict = decision.verdict
+        word = f"{lines.SYMBOL[verdict]} {lines.verdict_word(verdict)}"
+        drawn = word if banner.can_draw(word) else lines.SYMBOL[verdict]
+        heading = 0 if drawn == word else 1
         for scale in (3, 2, 1):
-            need = banner.height(scale) + 4
-            if banner.width("? REVIEW", scale) <= width and need <= height:
-                return need
+            if banner.width(drawn, scale) <= width:
+                return banner.height(scale) + heading + 3
         return 3
 
     def render(self) -> RenderResult:
@@ -196,7 +201,11 @@ class Counters(TextLines):
     def show_counters(self, counters: CounterValues) -> None:
         self._counters = counters
         width = self.content_size.width or 58
-        forms = [lines.counters_text(counters), lines.counters_text(counters, short=True)]
+        forms = [
+            lines.counters_text(counters),
+            lines.counters_text(counters, short=True),
+            lines.counters_tiny(counters),
+        ]
         self.show_lines([fitted(forms, width)])
 
     def on_resize(self) -> None:
