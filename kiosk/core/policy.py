@@ -615,7 +615,7 @@ def _judge_vaccination(vac: Vaccination | None, rules: VaccinationRules, today: 
     found: list[Reason] = []
     if vac.doses < rules.min_doses:
         message = f"{plural(vac.doses, 'dose')} of vaccine, {rules.min_doses} required"
-        params = (("doses", str(vac.doses)), ("min_doses", str(rules.min_doses)))
+        params: _Params = (("doses", str(vac.doses)), ("min_doses", str(rules.min_doses)))
         found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_FEW_DOSES, message, params))
     if days < 0:
         message = f"last vaccine dose dated in the future ({when})"
@@ -715,7 +715,7 @@ def _judge_temperature(reading: object, rules: TemperatureRules) -> tuple[Reason
         or not MIN_PLAUSIBLE_C <= reading <= MAX_PLAUSIBLE_C
     ):
         message = f"temperature {_celsius(reading)} °C is not a plausible reading: measure again"
-        params = (("reading", _celsius(reading)),)
+        params: _Params = (("reading", _celsius(reading)),)
         return (Reason(ReasonCode.TEMPERATURE_INVALID, Severity.REVIEW, message, params),)
     if round(reading * _HUNDREDTHS) >= round(rules.threshold_c * _HUNDREDTHS):
         message = f"temperature {reading:.1f} °C, fever from {rules.threshold_c:.1f} °C"
