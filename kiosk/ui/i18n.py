@@ -8,7 +8,7 @@ file beside it, which the standard library's ``gettext`` reads at run time.
 English is the source language: ``en`` needs no catalog.
 
 The compiled ``.mo`` files are committed, so a kiosk needs no Babel to run;
-``tests/unit/ui/test_catalogs.py`` checks that every marked string has a
+``tests/ui/test_language.py`` checks that every marked string has a
 translation and that each ``.mo`` matches its ``.po``.
 
 Reason codes are never translated: they stay stable in the log, JSON and
