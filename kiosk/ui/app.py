@@ -368,10 +368,18 @@ class KioskApp(App[None]):
             wanted = min(wanted, body // 2)  # leave the recent entries some rows
         wanted = max(wanted, third)
         panel = max(min(space, wanted), 3)
-        self._verdict.styles.height = panel
+        side = body
         if not wide:
             used = panel + waiting + reasons + rows(certificates)
-            self._side.styles.height = max(body - used, 0)
+            side = max(body - used, 0)
+            if 1 < side < 3:
+                # A table header with no row under it says nothing: the counters only,
+                # and the verdict takes the row left over.
+                panel += side - 1
+                side = 1
+            self._side.styles.height = side
+        self._verdict.styles.height = panel
+        self._recent.display = side >= 3
 
     def _show_waiting(self) -> None:
         self._waiting.show_waiting(
