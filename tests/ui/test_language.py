@@ -245,3 +245,15 @@ def test_a_forged_code_says_forged_or_damaged() -> None:
         assert "Forged or damaged: not a valid health code" in certificates
 
     drive(app, script)
+
+
+def test_keys_and_idle_screen_in_chinese() -> None:
+    app, _port = make_app(language="zh_CN")
+
+    async def script(pilot: object) -> None:
+        descriptions = {b.description for bs in app._bindings.key_to_bindings.values() for b in bs}
+        assert {"放行", "拒绝", "体温", "退出"} <= descriptions
+        assert "等待扫码" in app.verdict_text.plain
+        assert "请向摄像头出示健康码" in app.verdict_text.plain
+
+    drive(app, script)
