@@ -151,7 +151,7 @@ def demo_people(issuer: Issuer, now: int) -> list[DemoPerson]:
     ]
 
 
-def write_config(folder: Path, server_url: str) -> Path:
+def write_config(folder: Path, server_url: str, language: str = "zh_CN") -> Path:
     path = folder / "kiosk.toml"
     path.write_text(
         "\n".join(
@@ -172,6 +172,8 @@ def write_config(folder: Path, server_url: str) -> Path:
                 "lists_interval_s = 5.0",
                 "[camera]",
                 'source = "wedge"  # kiosk run on this config: a hand scanner',
+                "[ui]",
+                f'language = "{language}"',
                 "",
             ]
         ),
@@ -240,7 +242,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         url = step("starting the central server stub", lambda: server.start().url)
         print(f"demo: central server stub listening on {url}", flush=True)
-        config_path = write_config(folder, url)
+        config_path = write_config(folder, url, args.language)
         step("registering this kiosk", lambda: register_kiosk(folder, config_path))
         headless = args.headless or not sys.stdout.isatty() or not sys.stdin.isatty()
         if headless:
@@ -257,6 +259,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 expected=[p.expect for p in people],
                 as_json=False,
                 frames=frames,
+                language=args.language,
             )
         from kiosk.commands.run import run_ui
 
@@ -281,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--headless", action="store_true", help="print decisions instead of opening the UI"
     )
     p.add_argument("--seed", type=int, default=7, help="seed of the generated footage")
+    p.add_argument(
+        "--language",
+        choices=["zh_CN", "en"],
+        default="zh_CN",
+        help="language of the guard's screen and of the decisions printed (default zh_CN)",
+    )
     p.set_defaults(func=cmd_demo)
     return p
 

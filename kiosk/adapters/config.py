@@ -144,6 +144,8 @@ class UiConfig:
     verdict_hold_s: float = 20.0
     review_timeout_s: float = 600.0
     """A visit waiting for the guard this long is logged as left without a decision."""
+    language: str = "zh_CN"
+    """Language of the guard's screen and of ``kiosk run``'s messages: "zh_CN" or "en"."""
 
 
 @dataclass(frozen=True)
@@ -317,20 +319,24 @@ def load_config(path: str | Path) -> KioskConfig:
     )
     sc.check_unknown()
 
+    def _language(section: Any, value: str) -> str:
+        try:
+            return language_of(value)
+        except ValueError:
+            raise section._fail("language", '"zh_CN" or "en"', value) from None
+
     u = r.sub("ui")
     ui = UiConfig(
         bell=u.boolean("bell", True),
         verdict_hold_s=u.number("verdict_hold_s", 20.0, low=0, high=3600),
         review_timeout_s=u.number("review_timeout_s", 600.0, low=0, high=86400),
+        language=_language(u, u.string("language", "zh_CN")),
     )
     u.check_unknown()
 
     so = r.sub("sound")
-    language = so.string("language", "zh_CN")
-    try:
-        language = language_of(language)
-    except ValueError:
-        raise so._fail("language", '"zh_CN" or "en"', language) from None
+    # The voice speaks the screen's language unless [sound] language says otherwise.
+    language = _language(so, so.string("language", ui.language))
     sound = SoundConfig(
         enabled=so.boolean("enabled", True),
         tones=so.boolean("tones", True),

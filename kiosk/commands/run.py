@@ -15,6 +15,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -148,9 +149,28 @@ def run_headless(
     expected: list[str] | None = None,
     as_json: bool = True,
     frames: Any | None = None,
+    language: str | None = None,
 ) -> int:
-    """Run until a finite source ends (or Ctrl+C), printing each logged decision."""
+    """Run until a finite source ends (or Ctrl+C), printing each logged decision.
+
+    ``language`` (with ``as_json=False``): print each decision in the guard's words
+    in that language ("zh_CN", "en"), as the screen shows it, instead of codes.
+    """
     service = build_service(config_path, source, realtime=False, frames=frames)
+    words: Callable[[Any, str], str] | None = None
+    if language is not None and not as_json:
+        from kiosk.ui import lines
+        from kiosk.ui.i18n import _, set_language
+
+        set_language(language)
+        offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
+        site = dt.timezone(offset)
+
+        def in_words(decision: Any, where: str) -> str:
+            return "\n".join(lines.decision_words(decision, site, where))
+
+        words = in_words
+
     verdicts: list[str] = []
     lock = threading.Lock()
 
@@ -172,7 +192,15 @@ def run_headless(
                         if visit.recorded
                         else "NOT YET LOGGED (held until the log can be written)"
                     )
-                    line = "\n".join(decision_lines(visit.decision, where))
+                    if words is not None:
+                        where = (
+                            _("{s} s, logged").format(s=f"{visit.frame_time_s or 0:.1f}")
+                            if visit.recorded
+                            else _("NOT YET LOGGED (held until the log can be written)")
+                        )
+                        line = words(visit.decision, where)
+                    else:
+                        line = "\n".join(decision_lines(visit.decision, where))
                 print(line, flush=True)
 
     service.subscribe(show)
@@ -224,7 +252,11 @@ def run_ui(
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
         ui = service.config.ui
         app = KioskApp(
-            service, bell=ui.bell, tz=dt.timezone(offset), verdict_hold_s=ui.verdict_hold_s
+            service,
+            bell=ui.bell,
+            tz=dt.timezone(offset),
+            verdict_hold_s=ui.verdict_hold_s,
+            language=ui.language,
         )
         sound = _start_sound(service, app)
         app.run()

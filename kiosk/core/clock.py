@@ -109,6 +109,7 @@ def clock_reasons(
                 ReasonCode.CLOCK_SKEW,
                 Severity.REVIEW,
                 f"kiosk clock is {abs(confirmed_skew_s):.0f} s {side} the server's (signed)",
+                (("skew_s", f"{confirmed_skew_s:.0f}"),),
             )
         )
         server_skew_s = None  # the signed figure said it; the Date header adds nothing
@@ -119,6 +120,7 @@ def clock_reasons(
                 ReasonCode.CLOCK_BACKWARDS,
                 Severity.REVIEW,
                 f"kiosk clock is {behind:.0f} s behind its own newest entry: it went backwards",
+                (("behind_s", f"{behind:.0f}"),),
             )
         )
     if server_skew_s is not None and abs(server_skew_s) > warn_skew_s:
@@ -129,6 +131,7 @@ def clock_reasons(
                 Severity.NOTE,
                 f"kiosk clock is {abs(server_skew_s):.0f} s {side} the server's Date header"
                 " (unsigned: noted, not trusted)",
+                (("skew_s", f"{server_skew_s:.0f}"),),
             )
         )
     return tuple(reasons)

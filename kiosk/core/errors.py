@@ -103,11 +103,22 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One reason behind a decision: a stable code, its weight, and words for people."""
+    """One reason behind a decision: a stable code, its weight, and words for people.
+
+    ``message`` is the English sentence for the log, JSON and sync.  ``params``
+    are the facts inside it (ages in seconds, counts, an area's code, dates as
+    ISO text), by name, so that a screen in another language can say the same
+    from its own template for the code without parsing English.
+    """
 
     code: ReasonCode
     severity: Severity
     message: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str, default: str = "") -> str:
+        """The value of one of ``params``, or ``default``."""
+        return next((v for k, v in self.params if k == name), default)
 
 
 class KioskError(Exception):
@@ -117,13 +128,16 @@ class KioskError(Exception):
     so that callers can turn any failure into a reasoned DENY.
     """
 
-    def __init__(self, code: ReasonCode, message: str) -> None:
+    def __init__(
+        self, code: ReasonCode, message: str, params: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message
+        self.params = params
 
     def reason(self, severity: Severity = Severity.DENY) -> Reason:
-        return Reason(self.code, severity, self.message)
+        return Reason(self.code, severity, self.message, self.params)
 
 
 class DecodeError(KioskError):

@@ -161,6 +161,11 @@ class CertificateState:
     kind: CertificateKind
     status: CertificateStatus
     summary: str
+    params: tuple[tuple[str, str], ...] = ()
+    """The facts in ``summary`` by name (see ``Reason.params``); empty: nothing to show."""
+
+    def param(self, name: str, default: str = "") -> str:
+        return next((v for k, v in self.params if k == name), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +185,10 @@ class Decision:
     holder_key: str = ""
     certificates: tuple[CertificateState, ...] = field(default_factory=tuple)
     credential: VerifiedCredential | None = None
+    signed: bool = False
+    """The issuer's signature verified: ``name``, ``colour`` and ``certificates`` are the
+    issuer's own, even when the code was then refused (expired, withdrawn, not yet valid,
+    which leave ``credential`` empty so that nothing can turn them into an ALLOW)."""
 
     @property
     def reason_codes(self) -> tuple[str, ...]:

@@ -7,7 +7,10 @@ failure becomes a reasoned DENY; an unexpected exception (a bug) becomes
 what it did not fully check.
 
 A code that does not verify is shown without its name: a forged code must
-not put a stranger's name on the guard's screen.
+not put a stranger's name on the guard's screen.  A code whose signature
+verified but which is expired, withdrawn or not yet valid keeps its name and
+certificates for display (``Decision.signed``), still DENY and without a
+credential.
 """
 
 from __future__ import annotations
@@ -62,10 +65,27 @@ def _judge(text: str, ctx: ScanContext, now: int, observations: Observations) ->
             tuple(r for r in lists if r.code is not ReasonCode.NO_TRUST_LIST),
         )
     try:
-        verified = verify.verify(envelope, credential, ctx.trust, ctx.revocations, now, ctx.skew_s)
+        verified = verify.check_signature(envelope, credential, ctx.trust)
     except KioskError as exc:
         return _rejected(exc.reason(Severity.DENY), now)
     judged = evaluate(credential, ctx.policy, now, observations)
+    try:
+        verify.check_time(credential, now, ctx.skew_s)
+        if ctx.revocations is not None:
+            verify.check_revocation(credential, ctx.revocations)
+    except KioskError as exc:
+        # Genuine but refused (expired, withdrawn, not yet valid): the guard sees whose
+        # code it is and its certificates, told apart from a forgery; DENY all the same,
+        # and no credential, so no observation or approval can rejudge it into an ALLOW.
+        refused = _rejected(exc.reason(Severity.DENY), now)
+        return dataclasses.replace(
+            refused,
+            name=judged.name,
+            colour=judged.colour,
+            issuer=judged.issuer,
+            certificates=judged.certificates,
+            signed=True,
+        )
     reasons = (*judged.reasons, *lists)
     return dataclasses.replace(
         judged,
@@ -73,6 +93,7 @@ def _judge(text: str, ctx: ScanContext, now: int, observations: Observations) ->
         reasons=reasons,
         holder_key=holder_key(ctx.holder_salt, credential.issuer, credential.code.holder_id),
         credential=verified,
+        signed=True,
     )
 
 

@@ -462,9 +462,14 @@ def local_date(now: int, policy: Policy) -> dt.date:
     return dt.date.fromordinal(ordinal)
 
 
-def _by_mode(mode: Mode, code: ReasonCode, message: str) -> tuple[Reason, ...]:
+_Params = tuple[tuple[str, str], ...]
+
+
+def _by_mode(
+    mode: Mode, code: ReasonCode, message: str, params: _Params = ()
+) -> tuple[Reason, ...]:
     severity = mode.severity
-    return () if severity is None else (Reason(code, severity, message),)
+    return () if severity is None else (Reason(code, severity, message, params),)
 
 
 def _status(mode: Mode, present: bool, reasons: tuple[Reason, ...]) -> CertificateStatus:
@@ -482,9 +487,14 @@ _Judged = tuple[tuple[Reason, ...], CertificateState]
 
 
 def _judged(
-    kind: CertificateKind, mode: Mode, present: bool, reasons: tuple[Reason, ...], summary: str
+    kind: CertificateKind,
+    mode: Mode,
+    present: bool,
+    reasons: tuple[Reason, ...],
+    summary: str,
+    params: _Params = (),
 ) -> _Judged:
-    return reasons, CertificateState(kind, _status(mode, present, reasons), summary)
+    return reasons, CertificateState(kind, _status(mode, present, reasons), summary, params)
 
 
 def _judge_colour(colour: Colour, rules: ColourRules) -> tuple[Reason, ...]:
@@ -493,11 +503,16 @@ def _judge_colour(colour: Colour, rules: ColourRules) -> tuple[Reason, ...]:
     if colour in rules.review:
         return (
             Reason(
-                ReasonCode.COLOUR_REVIEW, Severity.REVIEW, f"{colour.word} code: the guard decides"
+                ReasonCode.COLOUR_REVIEW,
+                Severity.REVIEW,
+                f"{colour.word} code: the guard decides",
+                (("colour", colour.value),),
             ),
         )
     message = f"{colour.word} code is not admitted at this site"
-    return (Reason(ReasonCode.COLOUR_NOT_ALLOWED, Severity.DENY, message),)
+    return (
+        Reason(ReasonCode.COLOUR_NOT_ALLOWED, Severity.DENY, message, (("colour", colour.value),)),
+    )
 
 
 def _judge_code_age(issued_at: int, rules: CodeRules, now: int) -> tuple[Reason, ...]:
@@ -508,7 +523,8 @@ def _judge_code_age(issued_at: int, rules: CodeRules, now: int) -> tuple[Reason,
         f"code issued {hours_ago(age)}, older than {rules.max_age_minutes} min: "
         "ask for a fresh code"
     )
-    return (Reason(ReasonCode.CODE_TOO_OLD, Severity.DENY, message),)
+    params = (("age_s", str(age)), ("max_min", str(rules.max_age_minutes)))
+    return (Reason(ReasonCode.CODE_TOO_OLD, Severity.DENY, message, params),)
 
 
 def _judge_nucleic_acid(
@@ -521,17 +537,20 @@ def _judge_nucleic_acid(
     age = now - test.sampled_at
     result = "positive" if test.positive else "negative"
     summary = f"{result}, sampled {hours_ago(age)}"
+    ago = ("age_s", str(age))
     found: list[Reason] = []
     if test.positive:
         message = f"nucleic acid test positive, sampled {hours_ago(age)}"
-        found.append(Reason(ReasonCode.NAT_POSITIVE, Severity.DENY, message))
+        found.append(Reason(ReasonCode.NAT_POSITIVE, Severity.DENY, message, (ago,)))
     if -age > skew_s:
         message = f"nucleic acid test sample time is in the future ({hours_ago(age)})"
-        found.extend(_by_mode(rules.mode, ReasonCode.NAT_IN_FUTURE, message))
+        found.extend(_by_mode(rules.mode, ReasonCode.NAT_IN_FUTURE, message, (ago,)))
     elif age > rules.max_hours * 3600:
         message = f"nucleic acid test sampled {hours_ago(age)}, older than {rules.max_hours} h"
-        found.extend(_by_mode(rules.mode, ReasonCode.NAT_TOO_OLD, message))
-    return _judged(kind, rules.mode, True, tuple(found), summary)
+        params = (ago, ("max_h", str(rules.max_hours)))
+        found.extend(_by_mode(rules.mode, ReasonCode.NAT_TOO_OLD, message, params))
+    facts = (("result", result), ago)
+    return _judged(kind, rules.mode, True, tuple(found), summary, facts)
 
 
 def _judge_vaccination(vac: Vaccination | None, rules: VaccinationRules, today: dt.date) -> _Judged:
@@ -542,17 +561,21 @@ def _judge_vaccination(vac: Vaccination | None, rules: VaccinationRules, today: 
     days = (today - vac.last_dose).days
     when = f"{days_ago(days)} ({short_date(vac.last_dose, today)})"
     summary = f"{plural(vac.doses, 'dose')}, last {when}"
+    last = (("days", str(days)), ("date", vac.last_dose.isoformat()))
     found: list[Reason] = []
     if vac.doses < rules.min_doses:
         message = f"{plural(vac.doses, 'dose')} of vaccine, {rules.min_doses} required"
-        found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_FEW_DOSES, message))
+        params: _Params = (("doses", str(vac.doses)), ("min_doses", str(rules.min_doses)))
+        found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_FEW_DOSES, message, params))
     if days < 0:
         message = f"last vaccine dose dated in the future ({when})"
-        found.extend(_by_mode(rules.mode, ReasonCode.VAC_IN_FUTURE, message))
+        found.extend(_by_mode(rules.mode, ReasonCode.VAC_IN_FUTURE, message, last))
     elif days < rules.min_days_since_last:
         message = f"last vaccine dose {when}, {plural(rules.min_days_since_last, 'day')} required"
-        found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_RECENT, message))
-    return _judged(kind, rules.mode, True, tuple(found), summary)
+        params = (*last, ("min_days", str(rules.min_days_since_last)))
+        found.extend(_by_mode(rules.mode, ReasonCode.VAC_TOO_RECENT, message, params))
+    facts = (("doses", str(vac.doses)), *last)
+    return _judged(kind, rules.mode, True, tuple(found), summary, facts)
 
 
 def _visit_words(visit: AreaVisit, today: dt.date) -> str:
@@ -568,6 +591,16 @@ def _more(count: int) -> str:
     return "" if count <= 1 else f" and {count - 1} more"
 
 
+def _visit_params(visit: AreaVisit, count: int) -> _Params:
+    """An area visit's facts: the area's code, its level, the date, how many more."""
+    return (
+        ("area", clean_text(visit.area, limits.MAX_TEXT_LEN)),
+        ("level", visit.level.value),
+        ("date", visit.last_visit.isoformat()),
+        ("more", str(max(count - 1, 0))),
+    )
+
+
 def _judge_travel(
     record: TravelRecord | None, rules: TravelRules, now: int, today: dt.date
 ) -> _Judged:
@@ -579,10 +612,14 @@ def _judge_travel(
     risky = [v for v in recent if v.level.rank > rules.max_level.rank]
     at_risk = [v for v in recent if v.level.rank > RiskLevel.LOW.rank]
     shown = _worst(at_risk)
+    lookback = ("lookback_days", str(rules.lookback_days))
+    facts: _Params
     if shown is None:
         summary = f"no risk areas in {plural(rules.lookback_days, 'day')}"
+        facts = (lookback,)
     else:
         summary = _visit_words(shown, today) + _more(len(at_risk))
+        facts = _visit_params(shown, len(at_risk))
     found: list[Reason] = []
     worst = _worst(risky)
     if worst is not None:
@@ -590,18 +627,24 @@ def _judge_travel(
             f"{_visit_words(worst, today)}{_more(len(risky))}, "
             f"within {plural(rules.lookback_days, 'day')}"
         )
-        found.append(Reason(ReasonCode.TRAVEL_RISK_AREA, rules.risk_action.severity, message))
+        params = (*_visit_params(worst, len(risky)), lookback)
+        found.append(
+            Reason(ReasonCode.TRAVEL_RISK_AREA, rules.risk_action.severity, message, params)
+        )
     future = [v for v in record.visits if v.last_visit > today]
     if future:
         latest = max(future, key=lambda v: v.last_visit)
         message = f"{_visit_words(latest, today)}{_more(len(future))}: a date in the future"
-        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_IN_FUTURE, message))
+        params = _visit_params(latest, len(future))
+        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_IN_FUTURE, message, params))
     age = now - record.made_at
     if age > rules.max_record_age_hours * 3600:
         summary += f" (record made {hours_ago(age)})"
+        facts = (*facts, ("record_age_s", str(age)))
         message = f"travel record made {hours_ago(age)}, older than {rules.max_record_age_hours} h"
-        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_RECORD_STALE, message))
-    return _judged(kind, rules.mode, True, tuple(found), summary)
+        params = (("age_s", str(age)), ("max_h", str(rules.max_record_age_hours)))
+        found.extend(_by_mode(rules.mode, ReasonCode.TRAVEL_RECORD_STALE, message, params))
+    return _judged(kind, rules.mode, True, tuple(found), summary, facts)
 
 
 def _celsius(reading: object) -> str:
@@ -622,10 +665,12 @@ def _judge_temperature(reading: object, rules: TemperatureRules) -> tuple[Reason
         or not MIN_PLAUSIBLE_C <= reading <= MAX_PLAUSIBLE_C
     ):
         message = f"temperature {_celsius(reading)} °C is not a plausible reading: measure again"
-        return (Reason(ReasonCode.TEMPERATURE_INVALID, Severity.REVIEW, message),)
+        params: _Params = (("reading", _celsius(reading)),)
+        return (Reason(ReasonCode.TEMPERATURE_INVALID, Severity.REVIEW, message, params),)
     if round(reading * _HUNDREDTHS) >= round(rules.threshold_c * _HUNDREDTHS):
         message = f"temperature {reading:.1f} °C, fever from {rules.threshold_c:.1f} °C"
-        return (Reason(ReasonCode.TEMPERATURE_HIGH, rules.action.severity, message),)
+        params = (("reading", f"{reading:.1f}"), ("threshold", f"{rules.threshold_c:.1f}"))
+        return (Reason(ReasonCode.TEMPERATURE_HIGH, rules.action.severity, message, params),)
     return ()
 
 
@@ -689,10 +734,11 @@ def _judge_list(
     age = max(age_s, 0)
     if age > rules.max_hours * 3600:
         message = f"{what} updated {hours_ago(age)}, older than {rules.max_hours} h"
-        return (Reason(stale, rules.stale_action.severity, message),)
+        params = (("age_s", str(age)), ("max_h", str(rules.max_hours)))
+        return (Reason(stale, rules.stale_action.severity, message, params),)
     if age > rules.warn_hours * 3600:
         message = f"{what} updated {hours_ago(age)}: check the network"
-        return (Reason(stale, Severity.NOTE, message),)
+        return (Reason(stale, Severity.NOTE, message, (("age_s", str(age)),)),)
     return ()
 
 
@@ -738,7 +784,8 @@ def _list_expired(
     if dates is None or now <= dates.expires_at + skew_s:
         return ()
     message = f"{what} expired {hours_ago(now - dates.expires_at)}: update the kiosk"
-    return (Reason(ReasonCode.LIST_EXPIRED, rules.stale_action.severity, message),)
+    params = (("list", what), ("age_s", str(now - dates.expires_at)))
+    return (Reason(ReasonCode.LIST_EXPIRED, rules.stale_action.severity, message, params),)
 
 
 def judge_list_dates(
@@ -783,4 +830,5 @@ def judge_foreign(policy: Policy) -> tuple[Reason, ...]:
         Action.REVIEW: "foreign (EU DCC) certificate: the guard decides",
         Action.DENY: "foreign (EU DCC) certificates are not admitted at this site",
     }
-    return (Reason(ReasonCode.FOREIGN_CERTIFICATE, action.severity, words[action]),)
+    params = (("action", action.value),)
+    return (Reason(ReasonCode.FOREIGN_CERTIFICATE, action.severity, words[action], params),)

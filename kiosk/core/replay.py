@@ -140,6 +140,7 @@ class ReplayGuard:
                             ReasonCode.PASSBACK,
                             Severity.REVIEW,
                             f"this person was already let through here {minutes} min ago",
+                            (("age_s", str(round(t - last))),),
                         )
                     )
             self._holders[holder_key] = t

@@ -79,9 +79,14 @@ def check_time(credential: Credential, now: int, skew: int = limits.DEFAULT_SKEW
         raise VerifyError(
             ReasonCode.NOT_YET_VALID,
             f"issued {credential.issued_at - now} s in the future: check the kiosk clock",
+            (("ahead_s", str(credential.issued_at - now)),),
         )
     if now > credential.expires_at + skew:
-        raise VerifyError(ReasonCode.EXPIRED, f"expired {now - credential.expires_at} s ago")
+        raise VerifyError(
+            ReasonCode.EXPIRED,
+            f"expired {now - credential.expires_at} s ago",
+            (("age_s", str(now - credential.expires_at)),),
+        )
 
 
 def check_revocation(credential: Credential, revocations: RevocationList) -> None:

@@ -53,6 +53,7 @@ from kiosk.port import (
     VisitView,
 )
 from kiosk.ui import lines
+from kiosk.ui.i18n import N_, _, localize_bindings, set_language
 from kiosk.ui.messages import (
     ActionDone,
     ActionFailed,
@@ -64,6 +65,7 @@ from kiosk.ui.messages import (
 from kiosk.ui.scan_router import Routed, ScanRouter
 from kiosk.ui.screens import HelpScreen, LogScreen, ReasonDialog, TemperatureDialog
 from kiosk.ui.widgets import (
+    Counters,
     RecentEntries,
     ScanInput,
     StatusBar,
@@ -91,6 +93,16 @@ QUIT_DRAIN_S = 10.0
 HOLD_TICK_S = 0.25
 """How often the hold of the verdict on screen is checked against ``monotonic``."""
 
+WIDE_FROM = 120
+"""From this many columns the entries list goes beside the verdict (``HORIZONTAL_BREAKPOINTS``)."""
+
+SIDE_WIDE = 60
+SIDE_MEDIUM = 40
+"""Width of the entries column beside the verdict: from 160 columns, and below."""
+
+NARROW_SIDE_MIN = 2
+"""Rows kept under the verdict on a narrow screen for today's counters and one entry."""
+
 _GUARD_ACTIONS = frozenset({"approve", "deny", "temperature", "mask"})
 _MAIN_ONLY_ACTIONS = _GUARD_ACTIONS | {
     "pause",
@@ -117,7 +129,8 @@ class KioskApp(App[None]):
 
     ``bell`` rings the terminal bell on DENY and REVIEW.  ``clock`` (epoch
     seconds) and ``tz`` are for the clock and the ages in the status bar;
-    tests pass fixed ones so that screenshots do not change.
+    tests pass fixed ones so that screenshots do not change.  ``language``
+    ("zh_CN" or "en", ``[ui] language``) is the language of every word shown.
     """
 
     CSS_PATH = "kiosk.tcss"
@@ -125,22 +138,22 @@ class KioskApp(App[None]):
     AUTO_FOCUS = None
     ENABLE_COMMAND_PALETTE = False
     # Not a ClassVar: textual.App declares it as a plain attribute.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         # Each key also in capitals: Caps Lock or Shift must not change what a key does.
-        Binding("a,A", "approve", "Approve"),
-        Binding("d,D", "deny", "Deny"),
-        Binding("t,T", "temperature", "Temp"),
-        Binding("m,M", "mask(True)", "Mask"),
-        Binding("n,N", "mask(False)", "No mask"),
-        Binding("up", "pick_older", "Older", show=False),
-        Binding("down", "pick_newer", "Newer", show=False),
-        Binding("escape", "newest", "Newest", show=False),
-        Binding("p,P", "pause", "Pause"),
-        Binding("s,S", "sync", "Sync"),
-        Binding("l,L", "log", "Log"),
-        Binding("question_mark,f1", "help", "Help", key_display="?"),
-        Binding("q,Q,ctrl+c", "quit", "Quit", priority=False),
+        Binding("a,A", "approve", N_("Approve")),
+        Binding("d,D", "deny", N_("Deny")),
+        Binding("t,T", "temperature", N_("Temp")),
+        Binding("m,M", "mask(True)", N_("Mask")),
+        Binding("n,N", "mask(False)", N_("No mask")),
+        Binding("up", "pick_older", N_("Older"), show=False),
+        Binding("down", "pick_newer", N_("Newer"), show=False),
+        Binding("escape", "newest", N_("Newest"), show=False),
+        Binding("p,P", "pause", N_("Pause")),
+        Binding("s,S", "sync", N_("Sync")),
+        Binding("l,L", "log", N_("Log")),
+        Binding("question_mark,f1", "help", N_("Help"), key_display="?"),
+        Binding("q,Q,ctrl+c", "quit", N_("Quit"), priority=False),
     ]
 
     def __init__(
@@ -153,8 +166,13 @@ class KioskApp(App[None]):
         poll_seconds: float = POLL_SECONDS,
         verdict_hold_s: float = VERDICT_HOLD_S,
         monotonic: Callable[[], float] = time.monotonic,
+        language: str = "en",
     ) -> None:
+        set_language(language)
         super().__init__()
+        localize_bindings(self)
+        self.title = _("Checkpoint kiosk")
+        self.language = language
         self._verdict_hold_s = verdict_hold_s
         self._monotonic = monotonic
         self._held_until: float | None = None
@@ -187,24 +205,25 @@ class KioskApp(App[None]):
         self._certificates = TextLines(id="certificates")
         self._reasons = TextLines(id="reasons")
         self._reasons_box = VerticalScroll(self._reasons, id="reasons-box", can_focus=False)
-        self._counters = TextLines(id="counters")
+        self._counters = Counters(id="counters")
         self._recent = RecentEntries(tz=self._tz, id="recent")
         self._scanner = ScanInput(
-            placeholder="scanner ready: scan a code, or type it and press Enter"
+            placeholder=_("scanner ready: scan a code, or type it and press Enter")
         )
         yield self._status_bar
         with Container(id="body"):
             yield Vertical(
                 self._verdict, self._waiting, self._certificates, self._reasons_box, id="main"
             )
-            yield Vertical(self._counters, self._recent, id="side")
+            self._side = Vertical(self._counters, self._recent, id="side")
+            yield self._side
         yield self._scanner
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show_status(self.status)
         self._show_waiting()
-        self._in_thread(self._start, "start")
+        self._in_thread(self._start, _("start"))
         self.set_interval(self._poll_seconds, self._poll)
         self.set_interval(HOLD_TICK_S, self.check_hold)
         self.set_interval(HOLD_TICK_S / 5, self._route_tick)
@@ -240,9 +259,10 @@ class KioskApp(App[None]):
             try:
                 message = job()
             except ActionError as exc:
-                message = ActionFailed(f"{what}: refused: {exc}")
+                message = ActionFailed(_("{what}: refused: {error}").format(what=what, error=exc))
             except Exception as exc:
-                message = ActionFailed(f"{what}: failed: {type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
+                message = ActionFailed(_("{what}: failed: {error}").format(what=what, error=error))
             if message is not None:
                 self._post(message)
 
@@ -278,7 +298,7 @@ class KioskApp(App[None]):
         if event.opened and self.bell_enabled and view.verdict is not Verdict.ALLOW:
             self.bell()
         self._refresh_panel(restart_hold=event.opened or message.acted)
-        self._in_thread(lambda: RecentLoaded(self.port.recent(RECENT_LIMIT)), "recent")
+        self._in_thread(lambda: RecentLoaded(self.port.recent(RECENT_LIMIT)), _("recent"))
 
     def _keep(self, view: VisitView) -> None:
         self.views[view.visit_id] = view
@@ -307,7 +327,59 @@ class KioskApp(App[None]):
         if restart_hold or shown is None:
             self._schedule_fade(shown)
         self._show_waiting()
+        self.fit()
         self.refresh_bindings()
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Share the rows out so that nothing is cut: every reason and waiting line in full,
+        the verdict's colour block on at least a third of the screen, as big as the rest
+        allows; the certificates go on one line, and the recent list shrinks, when rows
+        are short.  Text is measured in terminal cells (a CJK character takes two)."""
+        width, height = self.size
+        if width <= 0 or height <= 0:
+            return
+        wide = width >= WIDE_FROM
+        side_width = (SIDE_WIDE if width >= 160 else SIDE_MEDIUM) if wide else 0
+        if wide:
+            self._side.styles.width = side_width
+        main_width = max(width - side_width, 10)
+        text_width = max(main_width - (4 if wide else 2), 8)
+        body = height - 4  # status bar (2), scanner line, footer
+
+        def rows(texts: list[Text]) -> int:
+            return sum(len(t.wrap(self.console, text_width)) for t in texts)
+
+        decision = self.current.decision if self.current is not None else None
+        waiting = rows(getattr(self._waiting, "rows", [])) if self.waiting else 0
+        reasons = rows(getattr(self._reasons, "rows", [])) if decision is not None else 0
+        certificates = list(getattr(self._certificates, "rows", [])) if decision else []
+        third = -(-width * height // (3 * main_width))
+        side_min = 0 if wide else NARROW_SIDE_MIN
+        space = body - side_min - waiting - reasons - rows(certificates)
+        if decision is not None and space < third and len(certificates) > 1:
+            certificates = [lines.certificates_in_one_line(decision)]
+            self._certificates.show_lines(certificates)
+            space = body - side_min - waiting - reasons - rows(certificates)
+        wanted = self._verdict.rows_wanted(main_width - (4 if wide else 2))
+        if not wide:
+            wanted = min(wanted, body // 2)  # leave the recent entries some rows
+        wanted = max(wanted, third)
+        panel = max(min(space, wanted), 3)
+        side = body
+        if not wide:
+            used = panel + waiting + reasons + rows(certificates)
+            side = max(body - used, 0)
+            if 1 < side < 3:
+                # A table header with no row under it says nothing: the counters only,
+                # and the verdict takes the row left over.
+                panel += side - 1
+                side = 1
+            self._side.styles.height = side
+        self._verdict.styles.height = panel
+        self._recent.display = side >= 3
 
     def _show_waiting(self) -> None:
         self._waiting.show_waiting(
@@ -346,7 +418,7 @@ class KioskApp(App[None]):
             self._verdict.hint = hint
             self._verdict.refresh()
         self._status_bar.show_status(status, self._clock(), self._tz)
-        self._counters.show_lines([lines.counters_text(status.counters)])
+        self._counters.show_counters(status.counters)
 
     def on_recent_loaded(self, message: RecentLoaded) -> None:
         self._recent.show_rows(message.rows)
@@ -362,7 +434,7 @@ class KioskApp(App[None]):
         self._submit(message.text)
 
     def _submit(self, text: str) -> None:
-        self._in_thread(lambda: self.port.submit_text(text), "scan")
+        self._in_thread(lambda: self.port.submit_text(text), _("scan"))
 
     # --- keys ----------------------------------------------------------------
 
@@ -430,17 +502,20 @@ class KioskApp(App[None]):
         view = self.current
         if view is None:
             return
-        done = "approved" if verdict is Verdict.ALLOW else "denied"
         who = self._who(view)
+        if verdict is Verdict.ALLOW:
+            done, what = _("approved: {who}"), _("Approve {who}")
+        else:
+            done, what = _("denied: {who}"), _("Deny {who}")
 
         def send(reason: str | None) -> None:
             if not reason:
                 return
             self._in_thread(
                 lambda: self._acted(
-                    self.port.override(view.visit_id, verdict, reason), f"{done}: {who}"
+                    self.port.override(view.visit_id, verdict, reason), done.format(who=who)
                 ),
-                f"{done.capitalize()} {who}",
+                what.format(who=who),
             )
 
         self.push_screen(ReasonDialog(verdict, who), send)
@@ -457,9 +532,9 @@ class KioskApp(App[None]):
             self._in_thread(
                 lambda: self._acted(
                     self.port.observe(view.visit_id, temperature_c=celsius),
-                    f"temperature {celsius:.1f} °C: {who}",
+                    _("temperature {c} °C: {who}").format(c=f"{celsius:.1f}", who=who),
                 ),
-                f"Temperature of {who}",
+                _("Temperature of {who}").format(who=who),
             )
 
         self.push_screen(TemperatureDialog(who), send)
@@ -469,10 +544,10 @@ class KioskApp(App[None]):
         if view is None:
             return
         who = self._who(view)
-        what = "mask worn" if worn else "no mask"
+        what = _("mask worn: {who}") if worn else _("no mask: {who}")
         self._in_thread(
-            lambda: self._acted(self.port.observe(view.visit_id, mask=worn), f"{what}: {who}"),
-            f"Mask of {who}",
+            lambda: self._acted(self.port.observe(view.visit_id, mask=worn), what.format(who=who)),
+            _("Mask of {who}").format(who=who),
         )
 
     def _acted(self, view: VisitView, done: str) -> Message:
@@ -512,7 +587,7 @@ class KioskApp(App[None]):
 
     def pick_visit(self, visit_id: str) -> None:
         """Ask the port for a visit it still holds and show it (from the log view)."""
-        self._in_thread(lambda: VisitPicked(self.port.visit(visit_id)), "Show visit")
+        self._in_thread(lambda: VisitPicked(self.port.visit(visit_id)), _("Show visit"))
 
     def action_pause(self) -> None:
         paused = not self.status.camera.paused
@@ -521,8 +596,8 @@ class KioskApp(App[None]):
             self.port.set_paused(paused)
             return StatusChanged(self.port.status())
 
-        self.notify("Pausing the camera" if paused else "Resuming the camera", markup=False)
-        self._in_thread(job, "Pause camera" if paused else "Resume camera")
+        self.notify(_("Pausing the camera") if paused else _("Resuming the camera"), markup=False)
+        self._in_thread(job, _("Pause camera") if paused else _("Resume camera"))
 
     def action_sync(self) -> None:
         """Sync now, and say how it went once the round is over (or still going after 30 s)."""
@@ -530,27 +605,28 @@ class KioskApp(App[None]):
 
         def job() -> Message:
             if not before.enabled:
-                return ActionFailed("Sync: off in this kiosk's configuration ([sync] enabled)")
+                return ActionFailed(_("Sync: off in this kiosk's configuration ([sync] enabled)"))
             self.port.sync_now()
             status = self.port.status()
-            for _ in range(SYNC_REPORT_POLLS):
+            for _poll in range(SYNC_REPORT_POLLS):
                 sync = status.sync
                 if sync.last_success_ms != before.last_success_ms and sync.online:
                     self._post(StatusChanged(status))
-                    return ActionDone(f"Sync done: {sync.backlog} entries still to send")
+                    done = _("Sync done: {n} entries still to send")
+                    return ActionDone(done.format(n=sync.backlog))
                 if (
                     not sync.online
                     and sync.last_error
                     and (sync.last_error != before.last_error or not before.online)
                 ):
                     self._post(StatusChanged(status))
-                    return ActionFailed(f"Sync failed: {sync.last_error}")
+                    return ActionFailed(_("Sync failed: {error}").format(error=sync.last_error))
                 time.sleep(SYNC_REPORT_EVERY_S)
                 status = self.port.status()
-            return ActionFailed("Sync: no answer yet from the server; it keeps trying")
+            return ActionFailed(_("Sync: no answer yet from the server; it keeps trying"))
 
-        self.notify("Sync requested…", markup=False, timeout=3)
-        self._in_thread(job, "Sync")
+        self.notify(_("Sync requested…"), markup=False, timeout=3)
+        self._in_thread(job, _("Sync"))
 
     async def action_quit(self) -> None:
         """Quit; entries not yet sent are sent first (q again quits at once, they stay logged)."""
@@ -563,7 +639,9 @@ class KioskApp(App[None]):
             return
         self._quitting = True
         self.notify(
-            f"Stopping: sending {backlog} entries… (q again to quit now; they stay in the log)",
+            _("Stopping: sending {n} entries… (q again to quit now; they stay in the log)").format(
+                n=backlog
+            ),
             markup=False,
             timeout=30,
         )

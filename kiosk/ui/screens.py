@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,16 +29,18 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from kiosk.core.display import clean_text
 from kiosk.core.model import Verdict
+from kiosk.core.reason_words import REASON_WORDS, codes_matching
 from kiosk.core.visit import looks_like_code
 from kiosk.port import KioskPort, LogRow
-from kiosk.ui import lines
+from kiosk.ui import lines, words
+from kiosk.ui.i18n import N_, _, localize_bindings
 
 MAX_REASON_LENGTH = 200
 """Longest override reason the dialog takes: a sentence, not an essay."""
 
-REASON_REQUIRED = "A reason is required: type why, then press Enter (Esc cancels)."
-REASON_IS_A_CODE = "That is a scanned code, not a reason: type the reason in words."
-NOT_A_NUMBER = "Type the reading in °C as a number, e.g. 36.6 (Esc cancels)."
+REASON_REQUIRED = N_("A reason is required: type why, then press Enter (Esc cancels).")
+REASON_IS_A_CODE = N_("That is a scanned code, not a reason: type the reason in words.")
+NOT_A_NUMBER = N_("Type the reading in °C as a number, e.g. 36.6 (Esc cancels).")
 
 _T = TypeVar("_T")
 
@@ -48,12 +51,13 @@ class PromptDialog(ModalScreen[_T]):
     Subclasses give the words and ``parse``; Esc cancels without a value.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", N_("Cancel"))]
     REFUSED = ""
     """Shown in the dialog when ``parse`` refuses what was typed."""
 
     def __init__(self, title: Text, label: str, placeholder: str, max_length: int) -> None:
         super().__init__(classes="dialog")
+        localize_bindings(self)
         self.title_text = title
         self.label = label
         self.placeholder = placeholder
@@ -65,7 +69,7 @@ class PromptDialog(ModalScreen[_T]):
             yield Static(Text(self.label))
             yield Input(placeholder=self.placeholder, max_length=self.max_length)
             yield Static(Text(""), id="dialog-error")
-            yield Static(Text("Enter confirms · Esc cancels", style=lines.DIM_STYLE))
+            yield Static(Text(_("Enter confirms · Esc cancels"), style=lines.DIM_STYLE))
 
     def on_mount(self) -> None:
         field = self.query_one(Input)
@@ -79,7 +83,7 @@ class PromptDialog(ModalScreen[_T]):
         event.stop()
         value = self.parse(event.value)
         if value is None:
-            self.query_one("#dialog-error", Static).update(Text(self.REFUSED))
+            self.query_one("#dialog-error", Static).update(Text(_(self.REFUSED)))
             self.add_class("-invalid")
             return
         self.dismiss(value)
@@ -95,12 +99,12 @@ class ReasonDialog(PromptDialog[str]):
     REFUSED = REASON_REQUIRED
 
     def __init__(self, verdict: Verdict, who: str) -> None:
-        verb = "Approve" if verdict is Verdict.ALLOW else "Deny"
+        verb = _("Approve: ") if verdict is Verdict.ALLOW else _("Deny: ")
         title = Text.assemble(
-            (f"{lines.SYMBOL[verdict]} {verb}: ", lines.VERDICT_STYLE[verdict]),
+            (f"{lines.SYMBOL[verdict]} {verb}", lines.VERDICT_STYLE[verdict]),
             (who, "bold"),
         )
-        super().__init__(title, "Reason (required, it is logged):", "why", MAX_REASON_LENGTH)
+        super().__init__(title, _("Reason (required, it is logged):"), _("why"), MAX_REASON_LENGTH)
         self.verdict = verdict
 
     def parse(self, text: str) -> str | None:
@@ -126,8 +130,8 @@ class TemperatureDialog(PromptDialog[float]):
     REFUSED = NOT_A_NUMBER
 
     def __init__(self, who: str) -> None:
-        title = Text.assemble("Temperature of ", (who, "bold"))
-        super().__init__(title, "Reading in °C:", "36.6", 8)
+        title = Text.assemble(_("Temperature of "), (who, "bold"))
+        super().__init__(title, _("Reading in °C:"), "36.6", 8)
 
     def parse(self, text: str) -> float | None:
         return parse_celsius(text)
@@ -140,7 +144,7 @@ class LogScreen(Screen[None]):
     guard's keys act on it, if the kiosk still holds it.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", N_("Back"))]
 
     class Found(Message):
         def __init__(self, query: str, rows: list[LogRow]) -> None:
@@ -152,14 +156,15 @@ class LogScreen(Screen[None]):
         self, port: KioskPort, *, tz: dt.tzinfo, pick: Callable[[str], None] | None = None
     ) -> None:
         super().__init__()
+        localize_bindings(self)
         self._port = port
         self._tz = tz
         self._pick = pick
         self._query = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Entry log", style="bold"), id="log-title")
-        yield Input(placeholder="search: name, verdict, reason, reading, note", id="search")
+        yield Static(Text(_("Entry log"), style="bold"), id="log-title")
+        yield Input(placeholder=_("search: name, verdict, reason, reading, note"), id="search")
         yield DataTable[Text](id="log-table", cursor_type="row", zebra_stripes=True)
         yield Static(Text(""), id="log-count")
         yield Footer()
@@ -169,7 +174,7 @@ class LogScreen(Screen[None]):
         search.cursor_blink = False
         search.focus()
         table: DataTable[Text] = self.query_one(DataTable)
-        table.add_columns("When", "Kind", "Verdict", "Name", "Reasons", "Note")
+        table.add_columns(_("When"), _("Kind"), _("Verdict"), _("Name"), _("Reasons"), _("Note"))
         self._search("")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -180,13 +185,25 @@ class LogScreen(Screen[None]):
         self._query = text
         port, app = self._port, self.app
 
+        # A guard searching in Chinese ("截图", "发热") finds the entries whose reason codes
+        # those words describe, as the service does for English words.
+        table = {code: words.phrase(code) for code in REASON_WORDS}
+        codes = [] if text.isascii() else codes_matching(text, table)
+
         def find() -> None:
             try:
-                found = self.Found(text, port.search(text))
+                rows = port.search(text)
+                seen = {(r.entry_id, r.visit_id) for r in rows}
+                for code in codes:
+                    for row in port.search(code):
+                        if (row.entry_id, row.visit_id) not in seen:
+                            seen.add((row.entry_id, row.visit_id))
+                            rows.append(row)
+                rows.sort(key=lambda r: r.at_ms, reverse=True)
+                found = self.Found(text, rows)
             except Exception as exc:
-                app.call_from_thread(
-                    app.notify, f"Log search failed: {exc}", severity="error", markup=False
-                )
+                failed = _("Log search failed: {error}").format(error=exc)
+                app.call_from_thread(app.notify, failed, severity="error", markup=False)
                 return
             app.call_from_thread(self.post_message, found)
 
@@ -201,17 +218,16 @@ class LogScreen(Screen[None]):
             when = dt.datetime.fromtimestamp(row.at_ms / 1000, self._tz)
             table.add_row(
                 Text(when.strftime("%Y-%m-%d %H:%M:%S")),
-                Text(clean_text(row.kind, 16)),
+                Text(_(KIND_WORDS.get(row.kind, clean_text(row.kind, 16)))),
                 lines.verdict_text(row.verdict),
                 lines.log_name(row),
                 lines.log_reasons(row),
                 lines.log_note(row),
                 key=f"{row.entry_id}|{row.visit_id}",
             )
-        count = f"{len(message.rows)} entries"
-        if message.query:
-            count += " found"
-        count += " · Enter on a row shows its visit"
+        n = len(message.rows)
+        count = _("{n} entries found") if message.query else _("{n} entries")
+        count = count.format(n=n) + _(" · Enter on a row shows its visit")
         self.query_one("#log-count", Static).update(Text(count, style=lines.DIM_STYLE))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -223,37 +239,61 @@ class LogScreen(Screen[None]):
 
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("a", "approve the visit on screen (a reason is required; the policy may refuse)"),
-    ("d", "deny the visit on screen (a reason is required)"),
-    ("t", "enter the temperature; the visit is judged again with every reading"),
-    ("m", "mask confirmed"),
-    ("n", "no mask"),
-    ("↑ / ↓", "pick a visit waiting for you; the keys then act on it"),
-    ("Esc", "back to the newest visit"),
-    ("p", "pause or resume the camera"),
-    ("s", "sync with the server now"),
-    ("l", "entry log, with search"),
-    ("? / F1", "this help"),
-    ("q / Ctrl+C", "quit"),
-    ("scanner", "a keyboard-wedge scanner types the code and Enter; Esc clears the line"),
-    ("Caps Lock", "keys work the same with Caps Lock or Shift"),
+    ("a", N_("approve the visit on screen (a reason is required; the policy may refuse)")),
+    ("d", N_("deny the visit on screen (a reason is required)")),
+    ("t", N_("enter the temperature; the visit is judged again with every reading")),
+    ("m", N_("mask confirmed")),
+    ("n", N_("no mask")),
+    ("↑ / ↓", N_("pick a visit waiting for you; the keys then act on it")),
+    ("Esc", N_("back to the newest visit")),
+    ("p", N_("pause or resume the camera")),
+    ("s", N_("sync with the server now")),
+    ("l", N_("entry log, with search")),
+    ("? / F1", N_("this help")),
+    ("q / Ctrl+C", N_("quit")),
+    (N_("scanner"), N_("a keyboard-wedge scanner types the code and Enter; Esc clears the line")),
+    ("Caps Lock", N_("keys work the same with Caps Lock or Shift")),
 )
+
+KIND_WORDS = {
+    "scan": N_("scan"),
+    "visit": N_("visit"),
+    "observation": N_("observation"),
+    "override": N_("override"),
+    "left": N_("left"),
+}
+"""Kinds of log entries as the log view names them (unknown kinds are shown as they are)."""
 
 
 class HelpScreen(ModalScreen[None]):
     """What each key does and what the verdicts mean."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark,f1", "app.pop_screen", "Close")
+        Binding("escape,q,question_mark,f1", "app.pop_screen", N_("Close"))
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        localize_bindings(self)
+
     def compose(self) -> ComposeResult:
+        widest = max(cell_len(lines.verdict_word(v)) for v in lines.ADVICE)
         legend = [
-            Text.assemble((f"{lines.SYMBOL[v]} {v.value:<6}", lines.VERDICT_STYLE[v]), "  ", advice)
-            for v, advice in lines.ADVICE.items()
+            Text.assemble(
+                (
+                    lines.pad(f"{lines.SYMBOL[v]} {lines.verdict_word(v)}", widest + 2),
+                    lines.VERDICT_STYLE[v],
+                ),
+                "  ",
+                lines.advice(v),
+            )
+            for v in lines.ADVICE
         ]
-        keys = [Text.assemble((f"{key:>10}", "bold"), "  ", what) for key, what in HELP_KEYS]
-        body = Text("\n").join([Text("Keys", style="bold"), *keys, Text(), *legend])
+        keys = [
+            Text.assemble((" " * max(10 - cell_len(_(key)), 0) + _(key), "bold"), "  ", _(what))
+            for key, what in HELP_KEYS
+        ]
+        body = Text("\n").join([Text(_("Keys"), style="bold"), *keys, Text(), *legend])
         with VerticalScroll(id="dialog"):
             yield Static(body)
-            yield Static(Text("Esc closes", style=lines.DIM_STYLE))
+            yield Static(Text(_("Esc closes"), style=lines.DIM_STYLE))

@@ -20,8 +20,10 @@ from textual.widgets import DataTable, Input, Static
 
 from kiosk.core import limits
 from kiosk.core.model import Decision, Verdict
+from kiosk.port import Counters as CounterValues
 from kiosk.port import KioskStatus, LogRow, VisitView
 from kiosk.ui import banner, lines
+from kiosk.ui.i18n import _
 
 _PANEL_CLASS = {Verdict.ALLOW: "-allow", Verdict.DENY: "-deny", Verdict.REVIEW: "-review"}
 
@@ -41,7 +43,7 @@ class VerdictPanel(Widget):
         self.note = ""
         self.picked = False
         self.waiting = 0
-        self.hint = "show the health code to the camera"
+        self.hint = _("show the health code to the camera")
         """What the waiting panel asks for (``lines.idle_hint`` of the camera's state)."""
 
     def show(self, decision: Decision, note: str = "", *, picked: bool = False) -> None:
@@ -67,26 +69,48 @@ class VerdictPanel(Widget):
         """What the panel shows in a box of ``width`` x ``height`` cells."""
         decision = self.decision
         if decision is None:
-            idle = f"Waiting for a code…\n{self.hint}"
+            idle = [_("Waiting for a code…"), self.hint]
             if self.waiting:
-                idle += f"\n{self.waiting} waiting for you: ↑ to pick"
-            return Text(idle)
+                idle.append(_("{n} waiting for you: ↑ to pick").format(n=self.waiting))
+            return Text("\n").join(Text(row) for row in idle[: max(height, 1)])
         verdict = decision.verdict
-        word = f"{lines.SYMBOL[verdict]} {verdict.value}"
+        said = lines.verdict_word(verdict)
+        word = f"{lines.SYMBOL[verdict]} {said}"
         identity = lines.identity_line(decision, self._tz, self.note)
         if self.picked:
-            identity = Text.assemble(("▸ picked · ", "bold"), identity)
-        advice = Text(lines.ADVICE[verdict])
-        for scale in (2, 1):
-            if banner.width(word, scale) <= width and banner.height(scale) + 1 <= height:
-                big = banner.draw(word, scale)
-                tail = [identity]
-                if banner.height(scale) + 3 <= height:
-                    tail = [Text(), identity, advice]
-                elif banner.height(scale) + 2 <= height:
-                    tail = [identity, advice]
+            identity = Text.assemble((_("▸ picked · "), "bold"), identity)
+        identity.truncate(max(width, 1), overflow="ellipsis")
+        advice = Text(lines.advice(verdict))
+        # Block letters for the word when the font has it (English), else for the symbol,
+        # with the word in plain bold text beside the rest (Chinese).
+        drawn = word if banner.can_draw(word) else lines.SYMBOL[verdict]
+        heading = [] if drawn == word else [Text(said, style="bold")]
+        for scale in (3, 2, 1):
+            rows = banner.height(scale) + len(heading) + 1
+            if banner.width(drawn, scale) <= width and rows <= height:
+                big = banner.draw(drawn, scale)
+                tail = [*heading, identity]
+                if rows + 2 <= height:
+                    tail = [Text(), *heading, identity, advice]
+                elif rows + 1 <= height:
+                    tail = [*heading, identity, advice]
                 return Text("\n").join([_inked(row) for row in big] + tail)
-        return Text("\n").join([Text(word, style="bold"), identity, advice][: max(height, 1)])
+        small = [Text(word, style="bold"), identity, advice][: max(height, 1)]
+        return Text("\n").join(small)
+
+    def rows_wanted(self, width: int) -> int:
+        """Rows the panel's content needs at the biggest scale that fits ``width`` cells."""
+        decision = self.decision
+        if decision is None:
+            return 3 + (1 if self.waiting else 0)
+        verdict = decision.verdict
+        word = f"{lines.SYMBOL[verdict]} {lines.verdict_word(verdict)}"
+        drawn = word if banner.can_draw(word) else lines.SYMBOL[verdict]
+        heading = 0 if drawn == word else 1
+        for scale in (3, 2, 1):
+            if banner.width(drawn, scale) <= width:
+                return banner.height(scale) + heading + 3
+        return 3
 
     def render(self) -> RenderResult:
         size = self.content_size
@@ -118,22 +142,76 @@ class TextLines(Static):
         return "\n".join(row.plain for row in getattr(self, "rows", []))
 
 
+def fitted(forms: list[Text], width: int) -> Text:
+    """The first of ``forms`` (longest first) that fits ``width`` cells, else the last cut
+    with an ellipsis: a status line is abbreviated, never wrapped."""
+    for form in forms:
+        if form.cell_len <= width:
+            return form
+    last = forms[-1].copy()
+    last.truncate(max(width, 1), overflow="ellipsis")
+    return last
+
+
 class StatusBar(TextLines):
-    """Camera and sync on the first line; lists and the clock on the second."""
+    """Camera and sync on the first line; lists and the clock on the second.
+
+    Each line is built long, then shorter, and the longest form that fits the
+    bar's width (in terminal cells: a CJK character takes two) is shown.
+    """
 
     def show_status(self, status: KioskStatus, now_s: float, tz: dt.tzinfo) -> None:
+        self._last = (status, now_s, tz)
+        width = self.content_size.width or (self.app.size.width - 2 if self.is_attached else 80)
         lists = status.lists
-        first = [lines.camera_text(status.camera), lines.sync_text(status.sync, now_s, tz)]
-        if status.kiosk_id:
-            first.insert(0, Text.assemble(("Kiosk ", "bold"), status.kiosk_id))
-        if status.log.fault:
-            first = [lines.log_fault_text(status.log)]
-        second = [
-            lines.list_age("Trust list", lists.trust_age_s, lists),
-            lines.list_age("Revocations", lists.revocation_age_s, lists),
-            lines.clock_text(status.clock, now_s, tz),
+        kiosk = Text.assemble((_("Kiosk "), "bold"), status.kiosk_id) if status.kiosk_id else None
+        full = [lines.camera_text(status.camera), lines.sync_text(status.sync, now_s, tz)]
+        short = [
+            lines.camera_text(status.camera, short=True),
+            lines.sync_text(status.sync, now_s, tz, short=True),
         ]
-        self.show_lines([lines.joined(first), lines.joined(second)])
+        first_forms = [lines.joined([kiosk, *full] if kiosk else full)]
+        if kiosk:
+            first_forms.append(lines.joined([kiosk, *short]))
+        first_forms.append(lines.joined(short))
+        if status.log.fault:
+            first_forms = [lines.log_fault_text(status.log)]
+        second_forms = [
+            lines.joined(
+                [
+                    lines.list_age(label, age, lists),
+                    lines.list_age(label2, age2, lists),
+                    lines.clock_text(status.clock, now_s, tz),
+                ]
+            )
+            for label, label2 in ((_("Trust list"), _("Revocations")), (_("Trust"), _("Revoc.")))
+            for age, age2 in ((lists.trust_age_s, lists.revocation_age_s),)
+        ]
+        self.show_lines([fitted(first_forms, width), fitted(second_forms, width)])
+
+    def on_resize(self) -> None:
+        last = getattr(self, "_last", None)
+        if last is not None:
+            self.show_status(*last)
+
+
+class Counters(TextLines):
+    """Today's counters: the long form when it fits the column, else the short one."""
+
+    def show_counters(self, counters: CounterValues) -> None:
+        self._counters = counters
+        width = self.content_size.width or 58
+        forms = [
+            lines.counters_text(counters),
+            lines.counters_text(counters, short=True),
+            lines.counters_tiny(counters),
+        ]
+        self.show_lines([fitted(forms, width)])
+
+    def on_resize(self) -> None:
+        counters = getattr(self, "_counters", None)
+        if counters is not None:
+            self.show_counters(counters)
 
 
 class WaitingList(TextLines):
@@ -154,14 +232,15 @@ class WaitingList(TextLines):
             return
         self.display = True
         head = Text.assemble(
-            (f"Waiting for you ({len(waiting)})", lines.WARN_STYLE),
-            ("  ↑↓ pick · Esc newest", lines.DIM_STYLE),
+            (_("Waiting for you ({n})").format(n=len(waiting)), lines.WARN_STYLE),
+            (_("  ↑↓ pick · Esc newest"), lines.DIM_STYLE),
         )
         rows = [head]
         for view in waiting[: self.SHOWN]:
             rows.append(lines.waiting_line(view, tz, chosen=view.visit_id == current))
         if len(waiting) > self.SHOWN:
-            rows.append(Text(f"  +{len(waiting) - self.SHOWN} more", style=lines.DIM_STYLE))
+            more = _("  +{n} more").format(n=len(waiting) - self.SHOWN)
+            rows.append(Text(more, style=lines.DIM_STYLE))
         self.show_lines(rows)
 
 
@@ -178,7 +257,7 @@ class RecentEntries(DataTable[Text]):
         self._tz = tz
 
     def on_mount(self) -> None:
-        self.add_columns("Time", "Verdict", "Name")
+        self.add_columns(_("Time"), _("Verdict"), _("Name"))
 
     def show_rows(self, rows: list[LogRow]) -> None:
         self.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,41 @@ def test_a_folder_the_demo_made_is_remade(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("", encoding="utf-8")
     with pytest.raises(DemoFolderError, match="is a file"):
         check_folder(tmp_path / "file")
+
+
+@pytest.mark.slow
+def test_headless_demo_in_chinese_words_every_reason_in_chinese(tmp_path: Path) -> None:
+    """Every verdict of the demo, as the guard reads it in zh_CN: no reason line in English."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk_demo", "--headless", "--language", "zh_CN",
+         "--dir", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout.strip().splitlines()
+    summary = json.loads(out[-1])["summary"]
+    assert summary["as_expected"] is True, summary
+    heads = [line for line in out if line[:2] in ("✓ ", "✗ ", "? ")]
+    assert len(heads) == 10
+    assert {h.split()[1] for h in heads} == {"通行", "禁止通行", "人工核验"}
+    # Reason and certificate lines are indented under each decision.
+    details = [line.strip() for line in out if line.startswith("    ")]
+    reasons = [
+        d for d in details if d[:4] in ("✗ 禁止", "? 核验", "· 提示") or d.startswith("✓ 无")
+    ]
+    assert len(reasons) >= 10
+    for line in details:
+        words = line[2:]  # after the mark
+        assert not words.isascii(), f"untranslated line: {line!r}"
+        assert not re.search(r"\b[A-Z]{3,}_[A-Z_]+\b", line), f"a reason code on screen: {line!r}"
+    said = "\n".join(details)
+    for expected in (
+        "红码",
+        "核酸检测阳性",
+        "北京市朝阳区",
+        "小时前过期",
+        "签发机构撤销",
+        "伪造",
+        "截图",
+    ):
+        assert expected in said, expected

@@ -65,12 +65,28 @@ def certificates(
     nat: CertificateStatus = CertificateStatus.OK,
     nat_summary: str = "negative, sampled 31 h ago",
 ) -> tuple[CertificateState, ...]:
+    """The three certificates with their facts (``params``), as ``policy.evaluate`` gives them."""
+    result, _, ago = nat_summary.partition(", sampled ")
+    hours = int(ago.split()[0]) if ago else 31
     return (
         CertificateState(
-            CertificateKind.VACCINATION, CertificateStatus.OK, "3 doses, last 53 days ago (1 Oct)"
+            CertificateKind.VACCINATION,
+            CertificateStatus.OK,
+            "3 doses, last 53 days ago (1 Oct)",
+            (("doses", "3"), ("days", "53"), ("date", "2026-10-01")),
         ),
-        CertificateState(CertificateKind.NUCLEIC_ACID, nat, nat_summary),
-        CertificateState(CertificateKind.TRAVEL, CertificateStatus.OK, "no risk areas in 14 days"),
+        CertificateState(
+            CertificateKind.NUCLEIC_ACID,
+            nat,
+            nat_summary,
+            (("result", result), ("age_s", str(hours * HOUR))),
+        ),
+        CertificateState(
+            CertificateKind.TRAVEL,
+            CertificateStatus.OK,
+            "no risk areas in 14 days",
+            (("lookback_days", "14"),),
+        ),
     )
 
 
@@ -96,13 +112,20 @@ def deny(name: str = "Li *hua") -> Decision:
                 ReasonCode.TRAVEL_RECORD_STALE,
                 Severity.REVIEW,
                 "travel record made 30 h ago, older than 24 h",
+                (("age_s", str(30 * HOUR)), ("max_h", "24")),
             ),
             Reason(
                 ReasonCode.NAT_POSITIVE,
                 Severity.DENY,
                 "nucleic acid test positive, sampled 20 h ago",
+                (("age_s", str(20 * HOUR)),),
             ),
-            Reason(ReasonCode.COLOUR_NOT_ALLOWED, Severity.DENY, "red code is not admitted"),
+            Reason(
+                ReasonCode.COLOUR_NOT_ALLOWED,
+                Severity.DENY,
+                "red code is not admitted",
+                (("colour", "R"),),
+            ),
         ),
         decided_at=NOW - 5,
         name=name,
@@ -150,7 +173,10 @@ def after_temperature(before: Decision, verdict: Verdict, *reasons: Reason) -> D
 
 
 FEVER = Reason(
-    ReasonCode.TEMPERATURE_HIGH, Severity.DENY, "temperature 38.2 °C, fever from 37.3 °C"
+    ReasonCode.TEMPERATURE_HIGH,
+    Severity.DENY,
+    "temperature 38.2 °C, fever from 37.3 °C",
+    (("reading", "38.2"), ("threshold", "37.3")),
 )
 
 

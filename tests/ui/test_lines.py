@@ -44,8 +44,8 @@ def test_reasons_deny_first_in_core_order() -> None:
     ("age_s", "text", "style"),
     [
         (None, "Trust list ✗ NONE", lines.BAD_STYLE),
-        (3600, "Trust list 1 h ago", lines.OK_STYLE),
-        (30 * 3600, "Trust list ! old 30 h ago", lines.WARN_STYLE),
+        (3600, "Trust list 1 hour ago", lines.OK_STYLE),
+        (30 * 3600, "Trust list ! old 30 hours ago", lines.WARN_STYLE),
         (80 * 3600, "Trust list ✗ STALE 3 days ago", lines.BAD_STYLE),
     ],
 )

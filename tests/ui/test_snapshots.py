@@ -1,8 +1,12 @@
 """Screenshots of the guard's screen, compared with the accepted ones in ``__snapshots__``.
 
 Each app runs with a fixed clock, a fixed time zone and a fake port, so the
-pictures change only when the layout does.  Update them on purpose with
-``pytest tests/ui --snapshot-update`` and look at the SVGs before committing.
+pictures change only when the layout does.  Every main-screen state is taken
+at the five sizes the kiosk claims (80x24 to 200x60) in both languages; the
+dialogs and the log view, whose layout does not depend on the verdict, at the
+smallest and a wide size.  Update them on purpose with
+``pytest tests/ui --snapshot-update`` and look at the SVGs before committing
+(``tests/ui/test_fit.py`` checks the same screens as text: nothing cut).
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from kiosk.core.model import Decision
 from kiosk.port import StatusEvent
 from tests.ui import samples
 from tests.ui.drive import deliver, make_app, settle, type_text
@@ -20,45 +23,59 @@ from tests.ui.drive import deliver, make_app, settle, type_text
 SnapCompare = Callable[..., bool]
 
 NARROW = (80, 24)
-WIDE = (160, 48)
+SIZES = [(80, 24), (100, 30), (120, 30), (160, 48), (200, 60)]
+SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
+LANGUAGES = ["en", "zh_CN"]
 
 
-def showing(decision: Decision) -> tuple[object, Callable[[Pilot[None]], object]]:
-    app, port = make_app()
+async def show_state(pilot: Pilot[None], port: object, state: str) -> None:
+    """Put the screen in one of the states the snapshots cover."""
+    await settle(pilot)
+    if state == "allow":
+        await deliver(pilot, port, samples.event(samples.allow()))  # type: ignore[arg-type]
+    elif state == "deny_offline":
+        offline = samples.status(online=False, trust_age_s=30 * samples.HOUR)
+        await deliver(pilot, port, StatusEvent(offline))  # type: ignore[arg-type]
+        await deliver(pilot, port, samples.event(samples.deny()))  # type: ignore[arg-type]
+    elif state == "review_queue":
+        first = samples.view(samples.review("Zhao *yu"), "e0")
+        second = samples.view(samples.review("Sun *yan"), "e1")
+        third = samples.view(samples.review("Qian *bo"), "e2")
+        event = samples.event(samples.review("Qian *bo"), "e2", waiting=(first, second, third))
+        await deliver(pilot, port, event)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize("state", ["allow", "deny_offline", "review_queue"])
+def test_main_screen(
+    snap_compare: SnapCompare, state: str, size: tuple[int, int], language: str
+) -> None:
+    app, port = make_app(language=language)
 
     async def run_before(pilot: Pilot[None]) -> None:
-        await settle(pilot)
-        await deliver(pilot, port, samples.event(decision))
+        await show_state(pilot, port, state)
 
-    return app, run_before
-
-
-@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "160x48"])
-@pytest.mark.parametrize("verdict", ["allow", "deny", "review"])
-def test_main_screen(snap_compare: SnapCompare, verdict: str, size: tuple[int, int]) -> None:
-    decision = {"allow": samples.allow, "deny": samples.deny, "review": samples.review}[verdict]()
-    app, run_before = showing(decision)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_waiting_and_offline(snap_compare: SnapCompare) -> None:
+def test_markup_names_literal(snap_compare: SnapCompare) -> None:
     app, port = make_app()
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
-        status = samples.status(online=False, trust_age_s=30 * samples.HOUR)
-        await deliver(pilot, port, StatusEvent(status))
+        review = samples.review("[bold green]ALLOWED[/] [@click=app.quit]x[/]")
+        await deliver(pilot, port, samples.event(review))
 
     assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
 
 
-def test_markup_names_literal(snap_compare: SnapCompare) -> None:
-    app, run_before = showing(samples.review("[bold green]ALLOWED[/] [@click=app.quit]x[/]"))
-    assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
-
-
-def test_override_dialog_refuses_empty_reason(snap_compare: SnapCompare) -> None:
-    app, port = make_app()
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_override_dialog_refuses_empty_reason(
+    snap_compare: SnapCompare, size: tuple[int, int], language: str
+) -> None:
+    app, port = make_app(language=language)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
@@ -68,11 +85,13 @@ def test_override_dialog_refuses_empty_reason(snap_compare: SnapCompare) -> None
         await pilot.press("enter")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_log_view(snap_compare: SnapCompare) -> None:
-    app, _ = make_app()
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_log_view(snap_compare: SnapCompare, size: tuple[int, int], language: str) -> None:
+    app, _ = make_app(language=language)
 
     async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
@@ -81,4 +100,4 @@ def test_log_view(snap_compare: SnapCompare) -> None:
         await type_text(pilot, "zhao")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -53,3 +53,23 @@ def test_sound_errors_name_the_file_and_the_key(tmp_path: Path, body: str, fragm
         _load(tmp_path, "[sound]\n" + body)
     assert str(caught.value).startswith(str(tmp_path / "kiosk.toml"))
     assert fragment in str(caught.value)
+
+
+def test_ui_language_defaults_to_chinese_and_the_voice_follows_it(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(HEAD)
+    assert load_config(path).ui.language == "zh_CN"
+    assert load_config(EXAMPLE).ui.language == "zh_CN"
+    path.write_text(HEAD + '[ui]\nlanguage = "en"\n')
+    config = load_config(path)
+    assert config.ui.language == "en" and config.sound.language == "en"
+    path.write_text(HEAD + '[ui]\nlanguage = "en"\n[sound]\nlanguage = "zh_CN"\n')
+    config = load_config(path)
+    assert config.ui.language == "en" and config.sound.language == "zh_CN"
+
+
+def test_an_unknown_ui_language_names_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(HEAD + '[ui]\nlanguage = "fr"\n')
+    with pytest.raises(ConfigError, match="language"):
+        load_config(path)
