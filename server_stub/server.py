@@ -4,6 +4,7 @@
 runs it with uvicorn on a free loopback port inside the current process
 (tests and benchmarks); ``server-stub serve`` runs it as its own process.
 
+    POST /v1/trace          source tracing for the health authority (admin credential)
     POST /v1/kiosks         register a kiosk (admin credential) or re-key it (admin, or
                             signed by its current key); a revoked kiosk is refused
     POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
@@ -87,6 +88,7 @@ from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faul
 from server_stub.guarded_http import guarded_h11
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
+from server_stub.trace import trace
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """Largest batch body accepted; a bigger one is answered 413 before it is parsed."""
@@ -585,6 +587,25 @@ def _check_rekey(
         raise refused from None
 
 
+def _site_and_salt(data: dict[str, Any]) -> tuple[str | None, bytes | None]:
+    """Optional ``site`` (text) and ``holder_salt`` (hex, 16 to 4096 bytes) of an enrolment."""
+    site = data.get("site")
+    salt_hex = data.get("holder_salt")
+    if site is not None and (not isinstance(site, str) or len(site) > 200):
+        raise Rejected(422, "SCHEMA", "site: expected text of at most 200 characters")
+    if salt_hex is None:
+        return site, None
+    try:
+        if not isinstance(salt_hex, str):
+            raise ValueError
+        salt = bytes.fromhex(salt_hex)
+    except ValueError:
+        raise Rejected(422, "SCHEMA", "holder_salt: expected hex") from None
+    if not 16 <= len(salt) <= 4096:
+        raise Rejected(422, "SCHEMA", "holder_salt: expected 16 to 4096 bytes")
+    return site, salt
+
+
 def _loopback_only(request: Request) -> None:
     host = request.client.host if request.client else ""
     if host not in LOOPBACK:
@@ -660,18 +681,51 @@ def create_app(settings: ServerSettings) -> FastAPI:
             load_ed25519_public_pem(pem)
         except ValueError as exc:
             raise Rejected(422, "BAD_KEY", f"public_key_pem: {exc}") from None
+        site, salt = _site_and_salt(data)
         if not admin:
             record = store.kiosk_record(kiosk_id)
             if record is None:
                 require_admin(request)
             else:
                 _check_rekey(request, body, kiosk_id, record)
-        changed = store.register_kiosk(kiosk_id, pem, now_ms=int(settings.clock() * 1000))
+            if site is not None or salt is not None:
+                require_admin(request)  # a site and a salt are the operator's to set
+        changed = store.register_kiosk(
+            kiosk_id, pem, now_ms=int(settings.clock() * 1000), site=site, holder_salt=salt
+        )
         log.info("kiosk %s %s (%s)", kiosk_id, "keyed" if changed else "unchanged",
                  "admin" if admin else "signed by its current key")  # fmt: skip
         return JSONResponse(
             {"kiosk_id": kiosk_id, "changed": changed}, status_code=201 if changed else 200
         )
+
+    @app.post("/v1/trace")
+    async def trace_case(request: Request) -> dict[str, Any]:
+        """Source tracing for the health authority (admin credential; see server_stub.trace).
+
+        POST, not GET: the holder id stays out of URLs and access logs."""
+        require_admin(request)
+        body = await _read_body(request, 4096)
+        try:
+            data = json.loads(body)
+            issuer = data["issuer"]
+            holder = bytes.fromhex(data["holder_id"])
+            start_ms, end_ms = int(data["since_ms"]), int(data["until_ms"])
+            window_min = int(data.get("window_min", 15))
+            if not isinstance(issuer, str) or not holder or not 0 <= window_min <= 24 * 60:
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise Rejected(
+                422, "SCHEMA",
+                'expected {"issuer": "...", "holder_id": "HEX", "since_ms": N, "until_ms": N,'
+                ' "window_min": 15}',
+            ) from None  # fmt: skip
+        found = await run_in_threadpool(
+            trace, store, issuer=issuer, holder_id=holder, start_ms=start_ms, end_ms=end_ms,
+            window_min=window_min,
+        )  # fmt: skip
+        log.info("trace run by the admin: %d visits", len(found.visits))
+        return found.to_json()
 
     @app.post("/v1/batches")
     async def post_batch(request: Request) -> Response:
