@@ -15,6 +15,8 @@ runs it with uvicorn on a free loopback port inside the current process
     GET  /v1/revocations    the signed revocation list (same)
     GET  /v1/policy         the site policy TOML, signed by the root key (COSE_Sign1)
     GET  /v1/stats          entries per kiosk; recent entries only with the admin credential
+    GET  /v1/report?day=D&utc_offset_min=M   the day's report per kiosk, site, all (admin)
+    GET  /v1/dashboard?day=D&utc_offset_min=M   the same as one read-only HTML page (admin)
     GET  /healthz           liveness
     GET/POST /v1/admin/faults   the injected faults (loopback only)
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -72,6 +75,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk.core import cbor, cose
 from kiosk.core.entry import Entry, canonical_json, entry_from_wire
 from kiosk.core.errors import KioskError
+from kiosk.core.report import day_window
 from kiosk.core.server_signed import (
     Head,
     ack_bytes,
@@ -87,6 +91,7 @@ from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spk
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.guarded_http import guarded_h11
 from server_stub.issuer import Issuer, IssuerError
+from server_stub.reports import dashboard_html, full_report
 from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
 from server_stub.trace import trace
 
@@ -698,6 +703,44 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return JSONResponse(
             {"kiosk_id": kiosk_id, "changed": changed}, status_code=201 if changed else 200
         )
+
+    def _day(day: str, utc_offset_min: int) -> tuple[int, int]:
+        try:
+            parsed = dt.date.fromisoformat(day)
+        except ValueError:
+            raise Rejected(422, "SCHEMA", "day: expected YYYY-MM-DD") from None
+        if not -14 * 60 <= utc_offset_min <= 14 * 60:
+            raise Rejected(422, "SCHEMA", "utc_offset_min: expected -840 to 840")
+        return day_window(parsed, utc_offset_min)
+
+    @app.get("/v1/report")
+    async def report(request: Request, day: str, utc_offset_min: int = 0) -> dict[str, Any]:
+        """The supervisor's report for a site-local day: all sites, each site, each kiosk, and
+        kiosk health (admin credential; see server_stub.reports)."""
+        require_admin(request)
+        start, end = _day(day, utc_offset_min)
+        now = int(settings.clock() * 1000)
+        return await run_in_threadpool(
+            functools.partial(
+                full_report, store, start_ms=start, end_ms=end, utc_offset_min=utc_offset_min,
+                now_ms=now,
+            )
+        )  # fmt: skip
+
+    @app.get("/v1/dashboard")
+    async def dashboard(request: Request, day: str, utc_offset_min: int = 0) -> Response:
+        """The same as one read-only HTML page (admin credential): all sites' charts and
+        numbers, and kiosk health.  Self-contained: no script, nothing fetched."""
+        require_admin(request)
+        start, end = _day(day, utc_offset_min)
+        now = int(settings.clock() * 1000)
+        page = await run_in_threadpool(
+            functools.partial(
+                dashboard_html, store, start_ms=start, end_ms=end,
+                utc_offset_min=utc_offset_min, now_ms=now,
+            )
+        )  # fmt: skip
+        return Response(page, media_type="text/html; charset=utf-8")
 
     @app.post("/v1/trace")
     async def trace_case(request: Request) -> dict[str, Any]:

@@ -28,10 +28,12 @@ Pure: no clock, no I/O; times are epoch milliseconds passed in.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.core.entry import Entry, EntryKind
 from kiosk.core.errors import ReasonCode
@@ -365,3 +367,13 @@ def offset_text(utc_offset_min: int) -> str:
     sign = "+" if utc_offset_min >= 0 else "-"
     m = abs(utc_offset_min)
     return f"UTC{sign}{m // 60:02d}:{m % 60:02d}"
+
+
+def report_to_json(r: Report) -> dict[str, Any]:
+    """The report as JSON-ready data (lists and dicts; times in epoch ms)."""
+    out = dataclasses.asdict(r)
+    out["left"] = r.left
+    out["hours"] = [dataclasses.asdict(h) for h in r.hours]
+    out["overrules"] = [{**dataclasses.asdict(o), "direction": o.direction} for o in r.overrules]
+    out["sync"] = None if r.sync is None else {k: dataclasses.asdict(s) for k, s in r.sync.items()}
+    return out
