@@ -40,16 +40,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'kept' if existed else 'created'} {config.identity_key}")
     print(public_pem(key).decode("ascii"), end="")
     print("register this kiosk with the central server:")
-    salt = (
-        f" --holder-salt-file {config.holder_salt_file}"
-        if not config.holder_salt
-        else " --holder-salt-file FILE_WITH_THE_CONFIG'S_HOLDER_SALT"
-    )
+    salt = "" if config.holder_salt else f" --holder-salt-file {config.holder_salt_file}"
     site = f" --site {shlex.quote(config.site)}" if config.site else ""
     print(
         f"  server-stub admin register-kiosk --db SERVER_DB --id {config.kiosk_id} "
         f"--public-key {pub_path}{site}{salt}"
     )
-    print("(the holder salt goes to the server only, over the operator's channel: it lets the")
-    print(" health authority trace a positive case; never copy it anywhere else)")
+    if config.holder_salt:
+        print("(the config holds the holder salt itself: to let the health authority trace a")
+        print(" positive case, put it in a 0600 file and add --holder-salt-file FILE)")
+    else:
+        print("(the holder salt goes to the server only, over the operator's channel: it lets")
+        print(" the health authority trace a positive case; never copy it anywhere else)")
     return 0
