@@ -14,7 +14,7 @@ from kiosk.adapters.config import ConfigError
 from kiosk.adapters.store import StoreError
 from kiosk.subcommands import build_parser as build_parser_for
 
-COMMANDS = ("scan", "decode", "log", "sync", "keygen", "run")
+COMMANDS = ("scan", "decode", "log", "report", "sync", "keygen", "run")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@
 runs it with uvicorn on a free loopback port inside the current process
 (tests and benchmarks); ``server-stub serve`` runs it as its own process.
 
+    POST /v1/trace          source tracing for the health authority (admin credential)
     POST /v1/kiosks         register a kiosk (admin credential) or re-key it (admin, or
                             signed by its current key); a revoked kiosk is refused
     POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
@@ -14,6 +15,8 @@ runs it with uvicorn on a free loopback port inside the current process
     GET  /v1/revocations    the signed revocation list (same)
     GET  /v1/policy         the site policy TOML, signed by the root key (COSE_Sign1)
     GET  /v1/stats          entries per kiosk; recent entries only with the admin credential
+    GET  /v1/report?day=D&utc_offset_min=M   the day's report per kiosk, site, all (admin)
+    GET  /v1/dashboard?day=D&utc_offset_min=M   the same as one read-only HTML page (admin)
     GET  /healthz           liveness
     GET/POST /v1/admin/faults   the injected faults (loopback only)
 
@@ -42,6 +45,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import datetime as dt
 import functools
 import hashlib
 import hmac
@@ -71,6 +75,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kiosk.core import cbor, cose
 from kiosk.core.entry import Entry, canonical_json, entry_from_wire
 from kiosk.core.errors import KioskError
+from kiosk.core.report import day_window
 from kiosk.core.server_signed import (
     Head,
     ack_bytes,
@@ -86,7 +91,9 @@ from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spk
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.guarded_http import guarded_h11
 from server_stub.issuer import Issuer, IssuerError
+from server_stub.reports import dashboard_html, full_report
 from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
+from server_stub.trace import trace
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 """Largest batch body accepted; a bigger one is answered 413 before it is parsed."""
@@ -585,6 +592,25 @@ def _check_rekey(
         raise refused from None
 
 
+def _site_and_salt(data: dict[str, Any]) -> tuple[str | None, bytes | None]:
+    """Optional ``site`` (text) and ``holder_salt`` (hex, 16 to 4096 bytes) of an enrolment."""
+    site = data.get("site")
+    salt_hex = data.get("holder_salt")
+    if site is not None and (not isinstance(site, str) or len(site) > 200):
+        raise Rejected(422, "SCHEMA", "site: expected text of at most 200 characters")
+    if salt_hex is None:
+        return site, None
+    try:
+        if not isinstance(salt_hex, str):
+            raise ValueError
+        salt = bytes.fromhex(salt_hex)
+    except ValueError:
+        raise Rejected(422, "SCHEMA", "holder_salt: expected hex") from None
+    if not 16 <= len(salt) <= 4096:
+        raise Rejected(422, "SCHEMA", "holder_salt: expected 16 to 4096 bytes")
+    return site, salt
+
+
 def _loopback_only(request: Request) -> None:
     host = request.client.host if request.client else ""
     if host not in LOOPBACK:
@@ -660,18 +686,89 @@ def create_app(settings: ServerSettings) -> FastAPI:
             load_ed25519_public_pem(pem)
         except ValueError as exc:
             raise Rejected(422, "BAD_KEY", f"public_key_pem: {exc}") from None
+        site, salt = _site_and_salt(data)
         if not admin:
             record = store.kiosk_record(kiosk_id)
             if record is None:
                 require_admin(request)
             else:
                 _check_rekey(request, body, kiosk_id, record)
-        changed = store.register_kiosk(kiosk_id, pem, now_ms=int(settings.clock() * 1000))
+            if site is not None or salt is not None:
+                require_admin(request)  # a site and a salt are the operator's to set
+        changed = store.register_kiosk(
+            kiosk_id, pem, now_ms=int(settings.clock() * 1000), site=site, holder_salt=salt
+        )
         log.info("kiosk %s %s (%s)", kiosk_id, "keyed" if changed else "unchanged",
                  "admin" if admin else "signed by its current key")  # fmt: skip
         return JSONResponse(
             {"kiosk_id": kiosk_id, "changed": changed}, status_code=201 if changed else 200
         )
+
+    def _day(day: str, utc_offset_min: int) -> tuple[int, int]:
+        try:
+            parsed = dt.date.fromisoformat(day)
+        except ValueError:
+            raise Rejected(422, "SCHEMA", "day: expected YYYY-MM-DD") from None
+        if not -14 * 60 <= utc_offset_min <= 14 * 60:
+            raise Rejected(422, "SCHEMA", "utc_offset_min: expected -840 to 840")
+        return day_window(parsed, utc_offset_min)
+
+    @app.get("/v1/report")
+    async def report(request: Request, day: str, utc_offset_min: int = 0) -> dict[str, Any]:
+        """The supervisor's report for a site-local day: all sites, each site, each kiosk, and
+        kiosk health (admin credential; see server_stub.reports)."""
+        require_admin(request)
+        start, end = _day(day, utc_offset_min)
+        now = int(settings.clock() * 1000)
+        return await run_in_threadpool(
+            functools.partial(
+                full_report, store, start_ms=start, end_ms=end, utc_offset_min=utc_offset_min,
+                now_ms=now,
+            )
+        )  # fmt: skip
+
+    @app.get("/v1/dashboard")
+    async def dashboard(request: Request, day: str, utc_offset_min: int = 0) -> Response:
+        """The same as one read-only HTML page (admin credential): all sites' charts and
+        numbers, and kiosk health.  Self-contained: no script, nothing fetched."""
+        require_admin(request)
+        start, end = _day(day, utc_offset_min)
+        now = int(settings.clock() * 1000)
+        page = await run_in_threadpool(
+            functools.partial(
+                dashboard_html, store, start_ms=start, end_ms=end,
+                utc_offset_min=utc_offset_min, now_ms=now,
+            )
+        )  # fmt: skip
+        return Response(page, media_type="text/html; charset=utf-8")
+
+    @app.post("/v1/trace")
+    async def trace_case(request: Request) -> dict[str, Any]:
+        """Source tracing for the health authority (admin credential; see server_stub.trace).
+
+        POST, not GET: the holder id stays out of URLs and access logs."""
+        require_admin(request)
+        body = await _read_body(request, 4096)
+        try:
+            data = json.loads(body)
+            issuer = data["issuer"]
+            holder = bytes.fromhex(data["holder_id"])
+            start_ms, end_ms = int(data["since_ms"]), int(data["until_ms"])
+            window_min = int(data.get("window_min", 15))
+            if not isinstance(issuer, str) or not holder or not 0 <= window_min <= 24 * 60:
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise Rejected(
+                422, "SCHEMA",
+                'expected {"issuer": "...", "holder_id": "HEX", "since_ms": N, "until_ms": N,'
+                ' "window_min": 15}',
+            ) from None  # fmt: skip
+        found = await run_in_threadpool(
+            trace, store, issuer=issuer, holder_id=holder, start_ms=start_ms, end_ms=end_ms,
+            window_min=window_min,
+        )  # fmt: skip
+        log.info("trace run by the admin: %d visits", len(found.visits))
+        return found.to_json()
 
     @app.post("/v1/batches")
     async def post_batch(request: Request) -> Response:

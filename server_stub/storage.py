@@ -1,7 +1,9 @@
 """The central server's SQLite database: registered kiosks, received batches, entries.
 
 Also the admin credentials (SHA-256 of each admin token, never the token)
-and, per kiosk, when it was revoked.
+and, per kiosk, when it was revoked, its site and its deployment's holder salt
+(registered by the operator at enrolment; read only by ``server_stub.trace``,
+never sent anywhere: no endpoint and no command prints it).
 
 One file, WAL journal, ``synchronous=FULL``.  A batch is stored in ONE
 transaction: its entries and the batch row holding the answer that was
@@ -30,7 +32,7 @@ from typing import Any
 
 from kiosk.core.entry import GENESIS_HASH, Entry
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS kiosks (
@@ -76,7 +78,29 @@ CREATE TABLE IF NOT EXISTS admin_tokens (
 _MIGRATIONS = (
     # version 2: revoked kiosks
     ("kiosks", "revoked_ms", "ALTER TABLE kiosks ADD COLUMN revoked_ms INTEGER"),
+    # version 3: tracing (server_stub.trace): each kiosk's site and deployment salt, and
+    # each entry's holder key and visit, filled from the stored bodies of older rows
+    ("kiosks", "site", "ALTER TABLE kiosks ADD COLUMN site TEXT"),
+    ("kiosks", "holder_salt", "ALTER TABLE kiosks ADD COLUMN holder_salt BLOB"),
+    (
+        "entries",
+        "holder_key",
+        "ALTER TABLE entries ADD COLUMN holder_key TEXT;"
+        " UPDATE entries SET holder_key = json_extract(body, '$.holder_key')",
+    ),
+    (
+        "entries",
+        "visit_id",
+        "ALTER TABLE entries ADD COLUMN visit_id TEXT;"
+        " UPDATE entries SET visit_id = COALESCE(json_extract(body, '$.refers_to'), id)",
+    ),
 )
+
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS entries_by_holder ON entries (holder_key, at_ms);
+CREATE INDEX IF NOT EXISTS entries_by_kiosk_time ON entries (kiosk_id, at_ms);
+CREATE INDEX IF NOT EXISTS entries_by_visit ON entries (visit_id);
+"""
 
 
 class ConflictError(Exception):
@@ -156,7 +180,8 @@ class ServerStore:
             for table, column, sql in _MIGRATIONS:
                 columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
                 if column not in columns:
-                    self._db.execute(sql)
+                    self._db.executescript(f"BEGIN; {sql}; COMMIT;")
+            self._db.executescript(_INDEXES)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -165,26 +190,68 @@ class ServerStore:
 
     # --- kiosks -----------------------------------------------------------
 
-    def register_kiosk(self, kiosk_id: str, public_key_pem: str, *, now_ms: int) -> bool:
+    def register_kiosk(
+        self,
+        kiosk_id: str,
+        public_key_pem: str,
+        *,
+        now_ms: int,
+        site: str | None = None,
+        holder_salt: bytes | None = None,
+    ) -> bool:
         """Register or re-key a kiosk (and lift a revocation); True when something changed.
 
-        Who may call this is the caller's business: the HTTP API lets the admin
-        credential or the kiosk's current key do it, the admin command the
-        operator holding the database file.
+        ``site`` and ``holder_salt`` (the deployment's salt for holder keys, for
+        tracing) are kept as they were when not given.  Who may call this is the
+        caller's business: the HTTP API lets the admin credential or the kiosk's
+        current key do it, the admin command the operator holding the database file.
         """
         with self._lock:
             row = self._db.execute(
-                "SELECT public_key_pem, revoked_ms FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+                "SELECT public_key_pem, revoked_ms, site, holder_salt FROM kiosks"
+                " WHERE kiosk_id = ?",
+                (kiosk_id,),
             ).fetchone()
-            if row is not None and row[0] == public_key_pem and row[1] is None:
+            if (
+                row is not None
+                and row[0] == public_key_pem
+                and row[1] is None
+                and (site is None or site == row[2])
+                and (holder_salt is None or holder_salt == row[3])
+            ):
                 return False
             self._db.execute(
-                "INSERT INTO kiosks (kiosk_id, public_key_pem, registered_ms) VALUES (?, ?, ?)"
+                "INSERT INTO kiosks (kiosk_id, public_key_pem, registered_ms, site, holder_salt)"
+                " VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (kiosk_id) DO UPDATE SET public_key_pem = excluded.public_key_pem,"
-                " registered_ms = excluded.registered_ms, revoked_ms = NULL",
-                (kiosk_id, public_key_pem, now_ms),
+                " registered_ms = excluded.registered_ms, revoked_ms = NULL,"
+                " site = COALESCE(excluded.site, site),"
+                " holder_salt = COALESCE(excluded.holder_salt, holder_salt)",
+                (kiosk_id, public_key_pem, now_ms, site, holder_salt),
             )
             return True
+
+    def has_salt(self, kiosk_id: str) -> bool | None:
+        """Whether a holder salt is registered for the kiosk; None when not registered."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT holder_salt IS NOT NULL FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)
+            ).fetchone()
+        return None if row is None else bool(row[0])
+
+    def deployments(self) -> list[tuple[str, str, bytes | None]]:
+        """(kiosk id, site, holder salt or None) of every registered kiosk.  For tracing only:
+        the salt never leaves the server."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kiosk_id, COALESCE(site, ''), holder_salt FROM kiosks ORDER BY kiosk_id"
+            ).fetchall()
+        return [(r[0], r[1], None if r[2] is None else bytes(r[2])) for r in rows]
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read for the server's own modules (trace, reports), under the store's lock."""
+        with self._lock:
+            return [tuple(r) for r in self._db.execute(sql, params).fetchall()]
 
     def revoke_kiosk(self, kiosk_id: str, *, now_ms: int) -> bool:
         """Refuse this kiosk from now on; False when it is not registered."""
@@ -277,13 +344,14 @@ class ServerStore:
                 self._check_neighbours(kiosk_id, [e for e in entries if e.id not in held])
                 new = [
                     (e.id, e.kiosk_id, e.seq, e.at_ms, e.kind.value, e.verdict, e.prev_hash,
-                     e.hash, batch_id, now_ms, body)
+                     e.hash, batch_id, now_ms, body, e.holder_key, e.refers_to or e.id)
                     for e, body in zip(entries, bodies, strict=True)
                     if e.id not in held
                 ]  # fmt: skip
                 self._db.executemany(
                     "INSERT INTO entries (id, kiosk_id, seq, at_ms, kind, verdict, prev_hash,"
-                    " hash, batch_id, received_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " hash, batch_id, received_ms, body, holder_key, visit_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     new,
                 )
                 stored = len(new)

@@ -470,7 +470,7 @@ def counters_text(counters: Counters, *, short: bool = False) -> Text:
 def decision_words(decision: Decision, tz: dt.tzinfo, where: str = "") -> list[str]:
     """A decision as the guard's screen words it, as plain lines for a terminal log.
 
-    ``kiosk demo --headless`` prints these in the kiosk's language: the verdict
+    ``kiosk-demo --headless`` prints these in the kiosk's language: the verdict
     and who, one line per certificate, one per reason (words, not codes).
     """
     verdict = decision.verdict

@@ -2,6 +2,9 @@
 
     server-stub admin init-admin --db DB --out TOKEN_FILE
     server-stub admin register-kiosk --db DB --id KIOSK --public-key PEM_FILE
+        [--site SITE] [--holder-salt-file SALT_FILE]
+    server-stub admin trace --db DB --issuer ISS --holder-id HEX --since T --until T
+        [--window-min 15] [--json]
     server-stub admin revoke-kiosk --db DB --id KIOSK
     server-stub admin ack-key --db DB [--out PEM_FILE]
     server-stub admin revoke --issuer-dir DIR --holder-id HEX
@@ -17,12 +20,20 @@ written to a 0600 file; the database keeps only its SHA-256.
 ``revoke-kiosk`` refuses a kiosk's batches from now on (registering it again
 lifts that).  ``ack-key`` prints the public half of the server's ack key,
 for kiosks that pin it (``server.ack_key``) rather than fetch the certified one.
+``register-kiosk --holder-salt-file`` registers the deployment's holder salt
+(the kiosk's ``holder_salt_file``, copied over the operator's own channel) and
+``--site`` the kiosk's site, both for ``trace``: the salt is kept in the
+database and never printed or served.  ``trace`` is the health authority's
+source tracing (``server_stub.trace``): the case's visits and who was at the
+same site within ``--window-min`` minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 import time
@@ -35,6 +46,9 @@ from server_stub.cli import StubUsageError
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.server import load_ed25519_public_pem
 from server_stub.storage import ServerStore
+from server_stub.trace import trace
+
+MAX_SALT_BYTES = 4096
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,7 +59,22 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.add_argument("--db", type=Path, required=True)
     r.add_argument("--id", dest="kiosk_id", required=True)
     r.add_argument("--public-key", type=Path, required=True, help="PEM file (kiosk keygen)")
+    r.add_argument("--site", help="the kiosk's site (tracing groups kiosks by site)")
+    r.add_argument(
+        "--holder-salt-file", type=Path,
+        help="the deployment's holder salt (the kiosk's holder_salt_file), for tracing",
+    )  # fmt: skip
     r.set_defaults(func=register_kiosk)
+
+    t = admin.add_parser("trace", help="a positive case's visits and who was there (authority)")
+    t.add_argument("--db", type=Path, required=True)
+    t.add_argument("--issuer", required=True, help="the code's issuer (iss)")
+    t.add_argument("--holder-id", required=True, help="the holder id, hex")
+    t.add_argument("--since", required=True, help="ISO 8601 time or date (no zone: UTC)")
+    t.add_argument("--until", required=True, help="ISO 8601 time or date (no zone: UTC)")
+    t.add_argument("--window-min", type=int, default=15, help="± minutes around each visit")
+    t.add_argument("--json", action="store_true", help="print JSON instead of text")
+    t.set_defaults(func=run_trace)
 
     a = admin.add_parser("init-admin", help="create an admin token (written to a 0600 file)")
     a.add_argument("--db", type=Path, required=True)
@@ -86,9 +115,12 @@ def register_kiosk(args: argparse.Namespace) -> int:
         raise StubUsageError(f"{args.public_key}: cannot read: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise StubUsageError(f"{args.public_key}: {exc}") from None
+    salt = None if args.holder_salt_file is None else read_salt(args.holder_salt_file)
     store = ServerStore(args.db)
     try:
-        changed = store.register_kiosk(args.kiosk_id, pem, now_ms=int(time.time() * 1000))
+        changed = store.register_kiosk(
+            args.kiosk_id, pem, now_ms=int(time.time() * 1000), site=args.site, holder_salt=salt
+        )
     finally:
         store.close()
     print(f"kiosk {args.kiosk_id}: {'registered' if changed else 'already registered'}")
@@ -191,4 +223,68 @@ def stats(args: argparse.Namespace) -> int:
             )
     finally:
         store.close()
+    return 0
+
+
+def read_salt(path: Path) -> bytes:
+    """A holder salt file as the kiosk reads it (``kiosk.adapters.config.holder_salt``)."""
+    try:
+        with path.open("rb") as fh:
+            salt = fh.read(MAX_SALT_BYTES + 1).strip()
+    except OSError as exc:
+        raise StubUsageError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(salt) > MAX_SALT_BYTES or len(salt) < 16:
+        raise StubUsageError(f"{path}: a holder salt is 16 to {MAX_SALT_BYTES} bytes")
+    return salt
+
+
+def parse_time_ms(text: str, what: str) -> int:
+    try:
+        moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise StubUsageError(f"{what}: expected ISO 8601, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _utc(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds")
+
+
+def run_trace(args: argparse.Namespace) -> int:
+    try:
+        holder = bytes.fromhex(args.holder_id)
+    except ValueError:
+        raise StubUsageError(f"--holder-id {args.holder_id!r}: not hex") from None
+    if not args.db.exists():
+        raise StubUsageError(f"{args.db}: no server database here")
+    if args.window_min < 0:
+        raise StubUsageError("--window-min: expected 0 or more")
+    start = parse_time_ms(args.since, "--since")
+    end = parse_time_ms(args.until, "--until")
+    store = ServerStore(args.db)
+    try:
+        result = trace(
+            store, issuer=args.issuer, holder_id=holder, start_ms=start, end_ms=end,
+            window_min=args.window_min,
+        )  # fmt: skip
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    print(
+        f"trace {args.issuer}/{holder.hex()} from {_utc(start)} to {_utc(end)}:"
+        f" {len(result.visits)} visits, ±{args.window_min} min"
+    )
+    for v in result.visits:
+        print(f"{_utc(v.at_ms)}  {v.site}  {v.kiosk_id}  {v.final_verdict or '-'}")
+        if not v.contacts:
+            print("    nobody else there")
+        for c in v.contacts:
+            names = f"  ({', '.join(c.names)})" if c.names else ""
+            print(f"    {c.holder_key}  {c.visits} visit{'s' if c.visits != 1 else ''}{names}")
+    if result.kiosks_without_salt:
+        print("not traceable (no holder salt registered): " + ", ".join(result.kiosks_without_salt))
     return 0
