@@ -87,7 +87,8 @@ def main(argv: list[str]) -> int:
     code = lint()
     if code:
         return code
-    return run([str(PY), "-m", "pytest", *rest])
+    workers = [] if any(a.startswith(("-n", "--numprocesses", "-p")) for a in rest) else ["-n", "2"]
+    return run([str(PY), "-m", "pytest", *workers, *rest])
 
 
 def lint() -> int:

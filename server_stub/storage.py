@@ -22,7 +22,9 @@ server writes one batch at a time anyway, and SQLite allows one writer.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -163,6 +165,12 @@ class ServerStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # The database holds names, holder keys and salts: private to the server's user
+        # (0600 in a folder the server made 0700); SQLite gives its -wal and -shm the same mode.
+        if not self.path.exists():
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self._db = sqlite3.connect(
             str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
         )

@@ -343,3 +343,20 @@ def test_admin_faults_endpoint(server: ServerThread) -> None:
     assert requests.get(server.url + "/v1/trust-list", timeout=5).status_code == 200
     injected = requests.get(server.url + "/v1/admin/faults", timeout=5).json()["injected"]
     assert injected["500"] == 1
+
+
+def test_the_servers_database_is_private_to_its_user(tmp_path: Path) -> None:
+    """Names, holder keys and salts: the database file is 0600, whatever the umask."""
+    import os
+    import stat
+
+    from server_stub.storage import ServerStore
+
+    old = os.umask(0o022)
+    try:
+        store = ServerStore(tmp_path / "srv" / "server.sqlite")
+    finally:
+        os.umask(old)
+    store.close()
+    mode = stat.S_IMODE((tmp_path / "srv" / "server.sqlite").stat().st_mode)
+    assert mode == 0o600, oct(mode)
