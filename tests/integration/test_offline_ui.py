@@ -32,6 +32,23 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _kiosk_service(config, identity, issuer, people: int):  # type: ignore[no-untyped-def]
+    """The real service with its real sync loop and log, and codes for ``people`` people."""
+    judgement = load_judgement(config.path, Overrides(), now=int(time.time()))
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    sync = SyncLoop(SyncClient(config, store, identity, root_key=judgement.trust_state.root))
+    service = KioskService(config, judgement.context, store, sync=sync)
+    events: list[KioskEvent] = []
+    service.subscribe(events.append)
+    now = int(time.time())
+    codes = [
+        issuer.mint(name=f"Person *{i}", now=now - 30, **good_certificates(now))
+        for i in range(people)
+    ]
+    return service, store, events, codes
+
+
 @pytest.mark.slow
 def test_ui_shows_offline_keeps_scanning_and_drains_backlog(tmp_path: Path) -> None:
     issuer = make_issuer(tmp_path / "issuer")
@@ -47,17 +64,7 @@ def test_ui_shows_offline_keeps_scanning_and_drains_backlog(tmp_path: Path) -> N
     )
     register(server.url, config.kiosk_id, identity)
     assert public_pem(identity)
-    judgement = load_judgement(config.path, Overrides(), now=int(time.time()))
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
-    sync = SyncLoop(SyncClient(config, store, identity, root_key=judgement.trust_state.root))
-    service = KioskService(config, judgement.context, store, sync=sync)
-    events: list[KioskEvent] = []
-    service.subscribe(events.append)
-    now = int(time.time())
-    codes = [
-        issuer.mint(name=f"Person *{i}", now=now - 30, **good_certificates(now)) for i in range(12)
-    ]
+    service, store, events, codes = _kiosk_service(config, identity, issuer, 12)
 
     def decided() -> int:
         return sum(1 for e in events if isinstance(e, VisitEvent) and e.opened)
@@ -127,18 +134,7 @@ def test_scanning_finishes_while_the_server_is_frozen_mid_request(tmp_path: Path
         config.trust_list.parent.mkdir(parents=True, exist_ok=True)
         config.trust_list.write_bytes(issuer.trust_list())  # as a sync before the freeze left them
         config.revocations.write_bytes(issuer.revocation_list())
-        judgement = load_judgement(config.path, Overrides(), now=int(time.time()))
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
-        sync = SyncLoop(SyncClient(config, store, identity, root_key=judgement.trust_state.root))
-        service = KioskService(config, judgement.context, store, sync=sync)
-        events: list[KioskEvent] = []
-        service.subscribe(events.append)
-        now = int(time.time())
-        codes = [
-            issuer.mint(name=f"Person *{i}", now=now - 30, **good_certificates(now))
-            for i in range(6)
-        ]
+        service, store, events, codes = _kiosk_service(config, identity, issuer, 6)
 
         def decided() -> list[VisitEvent]:
             return [e for e in events if isinstance(e, VisitEvent) and e.opened]
