@@ -6,7 +6,7 @@ actions.  Verdicts, reasons and certificate summaries all come from the
 core through the port; nothing here judges a code.
 
 Threads: ``KioskPort.subscribe`` calls back on the service's threads, so the
-callback only posts a message with ``call_from_thread``.  Every port call
+callback only posts a message (``post_message`` is thread-safe).  Every port call
 (status, recent entries, overrides, observations, scans) runs in a thread
 worker, so a slow disk or network never freezes the screen; results come
 back as messages too.  The status is also polled every second, in case an
@@ -28,6 +28,7 @@ burst to the scanner and everything else to the field.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -243,10 +244,13 @@ class KioskApp(App[None]):
             self._post(StatusChanged(event.status))
 
     def _post(self, message: Message) -> None:
-        try:
-            self.call_from_thread(self.post_message, message)
-        except RuntimeError:
-            # Already on the UI thread, or the app has stopped: posting is safe in both.
+        """Queue ``message`` for the UI thread from any thread, without waiting for it.
+
+        ``post_message`` is thread-safe (it hands the message to the app's loop with
+        ``call_soon_threadsafe``), so a service thread never blocks on the screen; once
+        the app has stopped there is no loop, and the message is dropped.
+        """
+        with contextlib.suppress(RuntimeError):
             self.post_message(message)
 
     def _in_thread(self, job: Callable[[], Message | None], what: str) -> None:

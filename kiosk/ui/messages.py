@@ -3,7 +3,7 @@
 ``KioskPort.subscribe`` calls back on the service's worker threads, and port
 actions run in thread workers so that a slow disk or network never freezes
 the screen.  Neither may touch a widget.  They wrap what they got in one of
-these messages and post it with ``App.call_from_thread``; the handlers on the
+these messages and post it with the thread-safe ``post_message``; the handlers on the
 app, on the UI thread, update the widgets.  Each message holds port values
 only (frozen dataclasses), never widgets.
 """
