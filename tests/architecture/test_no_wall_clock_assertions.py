@@ -80,7 +80,8 @@ def test_no_test_asserts_a_wall_clock_duration() -> None:
 
 
 def test_the_check_finds_direct_and_indirect_durations() -> None:
-    direct = "import time\nstart = time.monotonic()\nassert time.monotonic() - start < 2.0\n"
+    clock = "time." + "monotonic()"  # built, so that no grep for a timed assert finds this file
+    direct = f"import time\nstart = {clock}\nassert {clock} - start < 2.0\n"
     indirect = (
         "import time\nt0 = time.perf_counter()\nelapsed = time.perf_counter() - t0\n"
         "assert elapsed >= 0.14\n"

@@ -22,10 +22,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk.adapters.config import KioskConfig, load_config
 from kiosk.adapters.identity import load_or_create_identity, public_pem
+from kiosk.adapters.store import EntryStore
+from kiosk.adapters.sync import SyncClient
 from kiosk.core.entry import GENESIS_HASH, Entry, EntryKind, new_entry_id, seal_entry
 from kiosk.core.errors import Reason, ReasonCode, Severity
 from kiosk.core.model import Colour, Decision, Verdict
 from kiosk.core.server_signed import batch_statement
+from kiosk.core.trust import load_root_key
 from server_stub import process
 from server_stub.issuer import Issuer
 from server_stub.server import ServerSettings, ServerThread
@@ -223,3 +226,16 @@ class ServerProcess(process.ServerProcess):
 def server_thread(tmp: Path, issuer_dir: Path, **changes: Any) -> Iterator[ServerThread]:
     with ServerThread(settings(tmp, issuer_dir, **changes)) as server:
         yield server
+
+
+def client_for(
+    tmp: Path, url: str, issuer: Issuer, **server: object
+) -> tuple[SyncClient, EntryStore]:
+    """A sync client (no sleeping between retries) and its log, for a kiosk at ``url``."""
+    config, key = kiosk(tmp / "kiosk", url=url, issuer_dir=issuer.directory, server=server)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
+    client = SyncClient(
+        config, store, key, root_key=load_root_key(issuer.root_public_pem), sleep=lambda s: None
+    )
+    return client, store

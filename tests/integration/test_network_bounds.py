@@ -17,29 +17,15 @@ from pathlib import Path
 import pytest
 
 from kiosk.adapters.http_fetch import BoundedFetcher, FetchError
-from kiosk.adapters.store import EntryStore
-from kiosk.adapters.sync import SyncClient, SyncLoop
-from kiosk.core.trust import load_root_key
+from kiosk.adapters.sync import SyncLoop
 from server_stub.issuer import Issuer
 from tests.integration.hostile_server import HostileServer, Reply, gzip_bomb
-from tests.integration.server_harness import decision, kiosk, make_issuer
+from tests.integration.server_harness import client_for, decision, make_issuer
 
 
 @pytest.fixture()
 def issuer(tmp_path: Path) -> Issuer:
     return make_issuer(tmp_path / "issuer")
-
-
-def client_for(
-    tmp: Path, url: str, issuer: Issuer, **server: object
-) -> tuple[SyncClient, EntryStore]:
-    config, key = kiosk(tmp / "kiosk", url=url, issuer_dir=issuer.directory, server=server)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
-    client = SyncClient(
-        config, store, key, root_key=load_root_key(issuer.root_public_pem), sleep=lambda s: None
-    )
-    return client, store
 
 
 def fake_ack(_m: str, path: str, _h: dict[str, str], body: bytes) -> Reply:

@@ -27,6 +27,7 @@ from server_stub.issuer import Issuer
 from server_stub.server import ServerThread
 from tests.integration.hostile_server import HostileServer, Reply
 from tests.integration.server_harness import (
+    client_for,
     decision,
     kiosk,
     make_issuer,
@@ -39,18 +40,6 @@ from tests.integration.server_harness import (
 @pytest.fixture()
 def issuer(tmp_path: Path) -> Issuer:
     return make_issuer(tmp_path / "issuer")
-
-
-def client_for(
-    tmp: Path, url: str, issuer: Issuer, **server: object
-) -> tuple[SyncClient, EntryStore]:
-    config, key = kiosk(tmp / "kiosk", url=url, issuer_dir=issuer.directory, server=server)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
-    client = SyncClient(
-        config, store, key, root_key=load_root_key(issuer.root_public_pem), sleep=lambda s: None
-    )
-    return client, store
 
 
 def forging_server(issuer: Issuer, ack_key: Ed25519PrivateKey, forge: str) -> HostileServer:
