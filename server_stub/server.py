@@ -73,7 +73,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk.core import cbor, cose
-from kiosk.core.entry import Entry, canonical_json, entry_from_wire
+from kiosk.core.entry import Entry, canonical_body, entry_from_wire
 from kiosk.core.errors import KioskError
 from kiosk.core.report import day_window
 from kiosk.core.server_signed import (
@@ -379,9 +379,7 @@ class BatchHandler:
         for i, item in enumerate(raw):
             try:
                 entry = entry_from_wire(item)
-                wire = entry.to_wire()
-                del wire["prev_hash"], wire["hash"]
-                body = canonical_json(wire)
+                body = canonical_body(entry)
             except ValueError as exc:
                 raise Rejected(422, "SCHEMA", f"entry {i}: {exc}") from None
             if entry.kiosk_id != kiosk_id:

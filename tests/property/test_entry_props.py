@@ -157,3 +157,40 @@ def test_wrong_types_are_refused_with_the_field_named(e: Entry, data: st.DataObj
         assert f"'{key}'" in str(exc)
     else:
         raise AssertionError(f"{key}={wire[key]!r} was accepted")
+
+
+# --- the one-pass reading of plain JSON agrees with the field-by-field one ---------
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64)
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from(["\ud800", "scan", "ALLOW", "G", "0" * 64, "ab", ""]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+
+
+@given(entries(), st.sampled_from(WIRE_FIELDS), JSON_VALUES)
+def test_plain_reading_accepts_and_refuses_what_the_checked_one_does(
+    e: Entry, field: str, value: Any
+) -> None:
+    from kiosk.core.entry import _read_checked, _read_plain
+
+    wire = json.loads(json.dumps(e.to_wire(), ensure_ascii=False))
+    assert _read_plain(wire) == _read_checked(wire)
+    wire[field] = value
+    try:
+        checked: Entry | None = _read_checked(wire)
+    except ValueError:
+        checked = None
+    plain = _read_plain(wire)
+    if checked is None:
+        assert plain is None
+    else:
+        # the one pass takes every object the checked reading does that JSON can give
+        assert plain == checked
+        assert plain is not None
+        assert type(plain.temperature_c) is type(checked.temperature_c)
