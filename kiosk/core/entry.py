@@ -185,8 +185,45 @@ def canonical_json(value: Any) -> str:
 
 
 def canonical_body(e: Entry) -> str:
-    """The canonical JSON text the entry's hash covers (every field but the two hashes)."""
-    return canonical_json(_body(e))
+    """The canonical JSON text the entry's hash covers (every field but the two hashes).
+
+    Written field by field in sorted key order: the same text as
+    ``canonical_json`` of the body (a property test holds it to that), in a
+    third of the time, which matters to a server checking every entry it takes.
+    An entry holding a value of another type than ``entry_from_wire`` gives is
+    encoded by ``canonical_json`` itself.
+    """
+    t = e.temperature_c
+    seq, at_ms = e.seq, e.at_ms
+    if (
+        type(seq) is not int
+        or type(at_ms) is not int
+        or (t is not None and (type(t) is not float or not math.isfinite(t)))
+        or (e.mask is not None and type(e.mask) is not bool)
+        or (e.refers_to is not None and type(e.refers_to) is not str)
+        or type(e.kind) is not EntryKind
+    ):
+        return canonical_json(_body(e))
+    q = _quote
+    try:
+        reasons = ",".join([q(r) for r in e.reasons])
+        certificates = ",".join([f"[{q(a)},{q(b)},{q(c)}]" for a, b, c in e.certificates])
+        return (
+            f'{{"at_ms":{at_ms},"certificates":[{certificates}],"colour":{q(e.colour)},'
+            f'"holder_key":{q(e.holder_key)},"id":{q(e.id)},"kind":{q(e.kind.value)},'
+            f'"kiosk_id":{q(e.kiosk_id)},"mask":{_JSON_CONSTANT[e.mask]},"name":{q(e.name)},'
+            f'"note":{q(e.note)},"reasons":[{reasons}],'
+            f'"refers_to":{"null" if e.refers_to is None else q(e.refers_to)},"seq":{seq},'
+            f'"temperature_c":{"null" if t is None else float.__repr__(t)},'
+            f'"verdict":{q(e.verdict)}}}'
+        )
+    except (TypeError, ValueError):
+        return canonical_json(_body(e))
+
+
+_quote = json.encoder.encode_basestring
+"""JSON string quoting as ``json.dumps(..., ensure_ascii=False)`` does it (the C one)."""
+_JSON_CONSTANT = {None: "null", True: "true", False: "false"}
 
 
 def chain_hash(prev_hash: str, entry_without_hash: Entry | Mapping[str, Any]) -> str:
@@ -196,10 +233,11 @@ def chain_hash(prev_hash: str, entry_without_hash: Entry | Mapping[str, Any]) ->
     ``prev_hash`` and ``hash`` keys, if any, are left out of the body.
     """
     if isinstance(entry_without_hash, Entry):
-        body: dict[str, Any] = _body(entry_without_hash)
+        text = canonical_body(entry_without_hash)
     else:
         body = {k: v for k, v in entry_without_hash.items() if k not in ("prev_hash", "hash")}
-    data = (prev_hash + canonical_json(body)).encode("utf-8")
+        text = canonical_json(body)
+    data = (prev_hash + text).encode("utf-8")
     return hashlib.sha256(data).hexdigest()
 
 

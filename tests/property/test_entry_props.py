@@ -194,3 +194,31 @@ def test_plain_reading_accepts_and_refuses_what_the_checked_one_does(
         assert plain == checked
         assert plain is not None
         assert type(plain.temperature_c) is type(checked.temperature_c)
+
+
+@given(entries())
+def test_canonical_body_is_the_canonical_json_of_the_body(e: Entry) -> None:
+    from kiosk.core.entry import _body, canonical_body, canonical_json
+
+    assert canonical_body(e) == canonical_json(_body(e))
+
+
+@given(entries(), st.sampled_from(WIRE_FIELDS[:-2]), JSON_VALUES)
+def test_canonical_body_of_any_field_value_is_the_canonical_json(
+    e: Entry, field: str, value: Any
+) -> None:
+    """An entry built with the plain constructor may hold anything: same text or same error."""
+    import dataclasses
+
+    from kiosk.core.entry import _body, canonical_body, canonical_json
+
+    odd = dataclasses.replace(e, **{field: value})
+    try:
+        want: str | None = canonical_json(_body(odd))
+    except (TypeError, ValueError, AttributeError):
+        want = None
+    try:
+        got: str | None = canonical_body(odd)
+    except (TypeError, ValueError, AttributeError):
+        got = None
+    assert got == want
