@@ -443,6 +443,15 @@ class SyncClient:
         self.server_time = ServerTime(skew, received, self._monotonic())
         self.skew_s = skew
 
+    def ask_time(self) -> str:
+        """Ask the server for a signed time now (fetching the ack key if needed), so that
+        ``confirmed_skew_s`` holds; returns "" or what went wrong."""
+        missing = self._ensure_ack_key()
+        if missing:
+            return missing
+        ok, message = self._probe()
+        return "" if ok else message
+
     def confirmed_skew_s(self) -> float | None:
         """Kiosk minus server time now, carried from the last signed server time."""
         return confirmed_skew(self.server_time, self._clock(), self._monotonic())

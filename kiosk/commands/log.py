@@ -96,6 +96,12 @@ def register(subparsers: Any) -> None:
     g.add_argument(
         "--days", type=int, help="keep this many days (default: sync.retention_days of the config)"
     )
+    g.add_argument(
+        "--trust-local-clock",
+        action="store_true",
+        help="purge by this machine's clock when the server cannot confirm it"
+        " (only after checking the clock by hand)",
+    )
     g.set_defaults(func=run_purge)
 
     r = subs.add_parser(
@@ -298,8 +304,11 @@ def run_purge(args: argparse.Namespace) -> int:
     days = config.sync.retention_days if args.days is None else args.days
     if days < 0:
         raise ConfigError(f"--days: expected 0 or more, got {days}")
-    cutoff_ms = int(time.time() * 1000) - days * 86_400_000
     with _open_store(config) as store:
+        now_s = _purge_clock(config, store, trust_local=args.trust_local_clock)
+        if now_s is None:
+            return 2
+        cutoff_ms = int(now_s * 1000) - days * 86_400_000
         try:
             removed = store.purge_synced(cutoff_ms)
             left = store.backlog()
@@ -312,6 +321,49 @@ def run_purge(args: argparse.Namespace) -> int:
         f"({days} days); {left} not yet sent"
     )
     return 0
+
+
+def _purge_clock(config: KioskConfig, store: EntryStore, *, trust_local: bool) -> float | None:
+    """The time to purge by: the kiosk clock as the server confirms it (a signed time
+    within ``sync.clock_warn_s``), or this machine's clock when the operator says so;
+    None, with the reason printed, when neither.  A clock weeks ahead must not
+    delete entries that are not old."""
+    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.sync import SyncClient
+    from kiosk.adapters.trust_store import load_root
+    from kiosk.core.clock import purge_allowed
+
+    if trust_local:
+        print(
+            "kiosk log purge: purging by this machine's clock (--trust-local-clock), "
+            f"now {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}",
+            file=sys.stderr,
+        )
+        return time.time()
+    why = "server.url is not set"
+    if config.server.url:
+        client = SyncClient(
+            config, store, load_or_create_identity(config.identity_key),
+            root_key=load_root(config.root_key),
+        )  # fmt: skip
+        try:
+            why = client.ask_time()
+            skew = client.confirmed_skew_s()
+            if not why and purge_allowed(skew, config.sync.clock_warn_s):
+                return client.trusted_now()
+            if not why:
+                why = (
+                    f"this kiosk's clock is {skew or 0.0:+.0f} s off the server's, more than "
+                    f"sync.clock_warn_s = {config.sync.clock_warn_s}"
+                )
+        finally:
+            client.close()
+    print(
+        f"kiosk log purge: nothing purged: the server has not confirmed this kiosk's clock "
+        f"({why}); set the clock right or, after checking it by hand, add --trust-local-clock",
+        file=sys.stderr,
+    )
+    return None
 
 
 def run_recover(args: argparse.Namespace) -> int:
