@@ -9,6 +9,7 @@ error naming the file; a missing list is a reason on every decision.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from kiosk.adapters.trust_store import TrustState, load_trust_state
 from kiosk.core.limits import DEFAULT_SKEW_SECONDS
 from kiosk.core.pipeline import ScanContext
 from kiosk.core.policy import DEFAULT_POLICY, Policy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class Judgement:
 
 
 def _policy(
-    config: KioskConfig | None, overrides: Overrides, state: TrustState, held: dict[str, int]
+    config: KioskConfig | None,
+    overrides: Overrides,
+    state: TrustState,
+    held: dict[str, int],
+    now: int,
 ) -> Policy:
     """--policy, else the server's signed policy when one verifies, else the config's file.
 
@@ -61,7 +68,10 @@ def _policy(
     if config is None:
         return DEFAULT_POLICY
     local = load_policy(config.policy)
-    fetched = load_fetched_policy(config, state.root, held_version=held.get(POLICY)).value
+    loaded = load_fetched_policy(config, state.root, now=now, held_version=held.get(POLICY))
+    fetched = loaded.value
+    if fetched is None and loaded.data is not None:
+        log.warning("%s; judging by the config's policy file %s", loaded.problem, config.policy)
     if fetched is not None:
         remember_list_versions(config, policy=fetched[0].version)
         return fetched[1]
@@ -85,7 +95,7 @@ def load_judgement(config_path: Path | None, overrides: Overrides, *, now: int) 
         trust=state.trust.version if state.trust else None,
         revocations=state.revocations.version if state.revocations else None,
     )
-    policy = _policy(config, overrides, state, held)
+    policy = _policy(config, overrides, state, held, now)
     context = ScanContext(
         policy=policy,
         trust=state.trust,

@@ -33,6 +33,7 @@ from kiosk.adapters.config import ConfigError, KioskConfig, read_capped
 from kiosk.core.errors import ListError
 from kiosk.core.limits import MAX_LIST_BYTES
 from kiosk.core.policy import Policy, PolicyError, policy_from_mapping
+from kiosk.core.server_signed import check_policy_scope, policy_scope
 from kiosk.core.trust import (
     RevocationList,
     RootKey,
@@ -158,11 +159,18 @@ def parse_signed_policy_bytes(
 
 
 def load_fetched_policy(
-    config: KioskConfig, root: RootKey, *, held_version: int | None = None
+    config: KioskConfig, root: RootKey, *, now: int, held_version: int | None = None
 ) -> Loaded[tuple[SignedPolicy, Policy]]:
-    """The server's signed policy kept on disk, verified again against the pinned root."""
-    return _load(
-        fetched_policy_path(config),
-        "site policy from the server",
-        lambda d: parse_signed_policy_bytes(d, root, held_version=held_version),
-    )
+    """The server's signed policy kept on disk, checked again as when it was fetched:
+    the pinned root's signature, this kiosk's site and the expiry at ``now``.  A copy
+    that has expired while the kiosk was off, or was put there for another site, is
+    refused with the reason (the caller falls back to the config's policy file)."""
+
+    def parse(data: bytes) -> tuple[SignedPolicy, Policy]:
+        parsed = parse_signed_policy_bytes(data, root, held_version=held_version)
+        check_policy_scope(
+            policy_scope(data, root), site=config.site, now=now, skew_s=config.skew_s, held=None
+        )
+        return parsed
+
+    return _load(fetched_policy_path(config), "site policy from the server", parse)

@@ -244,7 +244,7 @@ class SyncClient:
         self.revocations: RevocationList | None = load_revocations(
             config.revocations, root_key, now=now
         ).value
-        fetched = load_fetched_policy(config, root_key)
+        fetched = load_fetched_policy(config, root_key, now=now)
         self._policy_etag: str | None = None
         self._policy_version: int | None = None
         self._policy_bytes: bytes | None = None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.adapters.config import load_config
 from kiosk.adapters.store import EntryStore
 from kiosk.adapters.sync import SyncClient
 from kiosk.core.server_signed import site_policy_payload
@@ -95,3 +96,42 @@ def test_a_policy_that_does_not_hold_here_is_refused(
     print(f"\n{what}: {second}")
     assert second.state == "refused" and message in second.message
     assert kept == 2
+
+
+@pytest.mark.parametrize(
+    ("what", "scope", "used"),
+    [
+        ("held for this site", {}, 37.0),
+        ("another site's", {"sites": ["Building B"]}, 37.3),
+        ("expired while the kiosk was off", {"expires_at": int(time.time()) - 86400}, 37.3),
+    ],
+)
+def test_the_policy_kept_on_disk_is_checked_again_at_start(
+    tmp_path: Path,
+    issuer: Issuer,
+    caplog: pytest.LogCaptureFixture,
+    what: str,
+    scope: dict[str, object],
+    used: float,
+) -> None:
+    """A kept copy must hold for this site and now, as when it was fetched; else the
+    config's own policy file judges (threshold 37.3) and the start says why."""
+    from kiosk.adapters.list_files import fetched_policy_path
+    from kiosk.judgement_setup import Overrides, load_judgement
+    from tests.integration.server_harness import write_config
+
+    config_path = write_config(
+        tmp_path / "k", url="http://127.0.0.1:9", issuer_dir=issuer.directory
+    )
+    config = load_config(config_path)
+    text = POLICY.read_text("utf-8").replace("threshold_c = 37.3", "threshold_c = 37.0")
+    kept = fetched_policy_path(config)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(crafted(issuer, text, 4, **scope))
+    with caplog.at_level("WARNING"):
+        judgement = load_judgement(config_path, Overrides(), now=int(time.time()))
+    print(f"\n{what}: threshold {judgement.policy.temperature.threshold_c}; {caplog.text}")
+    assert judgement.policy.temperature.threshold_c == used
+    if used == 37.3:
+        assert "judging by the config's policy file" in caplog.text
+    assert kept.exists()

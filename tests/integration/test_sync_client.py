@@ -93,7 +93,7 @@ def test_round_pushes_everything_and_fetches_lists(k: Kiosk, server: ServerThrea
     assert server.store.entry_ids(k.config.kiosk_id) == ids
     assert k.store.backlog() == 0
     assert k.config.trust_list.exists() and k.config.revocations.exists()
-    assert load_fetched_policy(k.config, k.client.root_key).value is not None
+    assert load_fetched_policy(k.config, k.client.root_key, now=int(time.time())).value is not None
     ((trust, revocations, policy),) = k.swaps
     assert isinstance(trust, TrustList) and isinstance(revocations, RevocationList)
     assert isinstance(policy, Policy)
@@ -284,7 +284,7 @@ def test_a_typo_in_the_local_policy_is_an_error_even_with_the_servers_policy(
     from kiosk.judgement_setup import Overrides, load_judgement
 
     assert k.client.round(int(time.time())).online
-    assert load_fetched_policy(k.config, k.client.root_key).value is not None
+    assert load_fetched_policy(k.config, k.client.root_key, now=int(time.time())).value is not None
     local = k.config.path.parent / "local-policy.toml"  # never the repository's own file
     local.write_text(k.config.policy.read_text(encoding="utf-8"), encoding="utf-8")
     text = k.config.path.read_text(encoding="utf-8")
