@@ -29,15 +29,7 @@ from tests.integration.server_harness import (
     register,
     settings,
 )
-
-
-def _wait(predicate: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
+from tests.waiting import wait_for
 
 
 def _post(url: str, kiosk_id: str, key: Ed25519PrivateKey, report: object) -> int:
@@ -68,7 +60,7 @@ def test_the_kiosk_reports_its_health_and_the_dashboard_shows_it(tmp_path: Path)
         assert _health(server.url)[config.kiosk_id]["reported"] is None
         loop = SyncLoop(client).start()
         try:
-            assert _wait(lambda: _health(server.url)[config.kiosk_id]["reported"] is not None)
+            assert wait_for(lambda: _health(server.url)[config.kiosk_id]["reported"] is not None)
         finally:
             loop.stop()
         h = _health(server.url)[config.kiosk_id]

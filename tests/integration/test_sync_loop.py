@@ -22,6 +22,7 @@ from tests.integration.server_harness import (
     set_faults,
     settings,
 )
+from tests.waiting import wait_for
 
 
 @pytest.fixture()
@@ -39,21 +40,12 @@ def rig(tmp_path: Path) -> Iterator[tuple[ServerThread, EntryStore, SyncClient, 
         store.close()
 
 
-def _wait(predicate: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_loop_drains_the_backlog_and_reports_status(rig: tuple) -> None:  # type: ignore[type-arg]
     server, store, client, issuer = rig
     ids = [store.record_decision(decision(i), at_ms=int(time.time() * 1000)).id for i in range(75)]
     loop = SyncLoop(client).start()
     try:
-        assert _wait(lambda: loop.status().backlog == 0 and loop.status().online)
+        assert wait_for(lambda: loop.status().backlog == 0 and loop.status().online)
         status = loop.status()
         assert isinstance(status, SyncStatus)
         assert status.last_success_ms is not None
@@ -65,16 +57,16 @@ def test_loop_drains_the_backlog_and_reports_status(rig: tuple) -> None:  # type
         # new entries go out on trigger(), without waiting for the interval
         store.record_decision(decision(99), at_ms=int(time.time() * 1000))
         loop.trigger()
-        assert _wait(lambda: server.store.entry_count() == 76)
+        assert wait_for(lambda: server.store.entry_count() == 76)
         # an outage shows in the status, and ends by itself
         set_faults(server.url, "500:1")
         store.record_decision(decision(100), at_ms=int(time.time() * 1000))
         loop.trigger()
-        assert _wait(lambda: not loop.status().online)
+        assert wait_for(lambda: not loop.status().online)
         assert "500" in loop.status().last_error
         assert loop.status().backlog == 1
         set_faults(server.url, "none")
-        assert _wait(lambda: loop.status().online and loop.status().backlog == 0)
+        assert wait_for(lambda: loop.status().online and loop.status().backlog == 0)
     finally:
         loop.stop()
     assert server.store.entry_count() == 77

@@ -29,6 +29,7 @@ from kiosk.adapters.camera import (
 from kiosk.adapters.config import CameraConfig
 from kiosk.core.backoff import backoff_delay
 from kiosk_demo.footage import Person, sample_texts, write_frames, write_video
+from tests.waiting import wait_for
 
 SMALL = (320, 240)
 
@@ -194,15 +195,6 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff_delay(n, 0.5, 3.0) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
 
 
-def _wait_for(predicate: object, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def test_grabber_keeps_the_newest_frame_and_reopens_a_lost_source(video: Path) -> None:
     """A video file stands in for a camera: at its end the "camera" is lost and reopened."""
 
@@ -212,7 +204,7 @@ def test_grabber_keeps_the_newest_frame_and_reopens_a_lost_source(video: Path) -
 
     grabber = LatestFrameGrabber(open_capture, "test-cam", backoff_base=0.01).start()
     try:
-        assert _wait_for(lambda: grabber.stats().reconnects >= 2)
+        assert wait_for(lambda: grabber.stats().reconnects >= 2)
         stats = grabber.stats()
         assert stats.dropped > 0  # nobody took frames: all but the newest were dropped
         assert stats.fps > 0
@@ -236,7 +228,7 @@ def test_grabber_never_raises_when_the_source_cannot_open_or_throws(tmp_path: Pa
 
     grabber = LatestFrameGrabber(failing, "cam:9", backoff_base=0.02, backoff_max=0.08).start()
     try:
-        assert _wait_for(lambda: len(calls) >= 5)
+        assert wait_for(lambda: len(calls) >= 5)
         stats = grabber.stats()
         assert not stats.connected
         assert stats.error is not None and "cam:9: cannot open" in stats.error
