@@ -5,7 +5,6 @@ sound is heard."""
 from __future__ import annotations
 
 import stat
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +17,7 @@ from kiosk.service import KioskService
 from server_stub.issuer import Issuer, good_certificates
 from tests.conftest import NOW, context_for
 from tests.integration.text_frames import TextFrame, TextStream
+from tests.waiting import wait_for
 
 
 def _player(tmp_path: Path, *, held: bool) -> tuple[Path, Path, Path]:
@@ -67,15 +67,6 @@ def _service(tmp_path: Path, issuer: Issuer, sound: str) -> tuple[KioskService, 
     return service, events
 
 
-def _wait_for(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def test_each_new_person_is_heard_once_in_order_and_the_bell_stays_quiet(
     tmp_path: Path, issuer: Issuer
 ) -> None:
@@ -89,7 +80,7 @@ def test_each_new_person_is_heard_once_in_order_and_the_bell_stays_quiet(
         assert service.wait_source_done(timeout=20)
         # Three people in well under a second: a sound still waiting when two newer ones
         # come is dropped (the queue holds 2); the last person is always heard.
-        assert _wait_for(lambda: len(sound.played) + sound.dropped == 3)
+        assert wait_for(lambda: len(sound.played) + sound.dropped == 3)
         opened = [e.visit.verdict for e in events if isinstance(e, VisitEvent) and e.opened]
         assert opened == [Verdict.ALLOW, Verdict.DENY, Verdict.REVIEW]
         assert sound.played[-1] is Verdict.REVIEW
@@ -109,7 +100,7 @@ def test_a_player_that_hangs_never_holds_the_scan_loop(tmp_path: Path, issuer: I
         assert app.bell_enabled is False  # the probe is held: a tone is expected, not the bell
         service.start()
         assert service.wait_source_done(timeout=20)
-        assert _wait_for(lambda: sum(isinstance(e, VisitEvent) and e.opened for e in events) == 3)
+        assert wait_for(lambda: sum(isinstance(e, VisitEvent) and e.opened for e in events) == 3)
         # All three people judged and logged while the first sound (the probe) is still held.
         assert not release.exists() and len(played.read_text().splitlines()) == 1
         assert [r.name for r in service.recent(10)][::-1] == [
@@ -132,7 +123,7 @@ def test_without_a_player_the_bell_rings_and_nothing_fails(tmp_path: Path, issue
         assert sound.status().note == "sound: player = none; off"
         service.start()
         assert service.wait_source_done(timeout=20)
-        assert _wait_for(lambda: sum(isinstance(e, VisitEvent) and e.opened for e in events) == 3)
+        assert wait_for(lambda: sum(isinstance(e, VisitEvent) and e.opened for e in events) == 3)
         assert sound.played == []
     finally:
         sound.stop()

@@ -8,7 +8,6 @@ import re
 import shutil
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from kiosk.adapters.sound import (
 from kiosk.core.announcements import LANGUAGES, TONES, all_announcements, announcement
 from kiosk.core.model import Verdict
 from tests.ui import samples
+from tests.waiting import wait_for
 
 ENGINE = find_engine()
 needs_engine = pytest.mark.skipif(
@@ -53,15 +53,6 @@ def _soxi_seconds(path: Path) -> float:
         [str(SOXI), "-D", str(path)], capture_output=True, text=True, check=True
     ).stdout
     return float(out)
-
-
-def _wait_for(condition, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 # --- rendering ---------------------------------------------------------------
@@ -200,7 +191,7 @@ def test_playing_never_holds_the_caller_and_the_newest_sound_wins(tmp_path: Path
     try:
         assert sound.rendered.wait(10)
         assert sound.announce(Verdict.ALLOW)
-        assert _wait_for(lambda: len(_lines(played)) == 1)  # the player is now held
+        assert wait_for(lambda: len(_lines(played)) == 1)  # the player is now held
         # Three more people while it plays: each call returns though the player cannot
         # finish until ``release`` exists; the queue keeps the two newest.
         assert sound.announce(Verdict.REVIEW)
@@ -223,7 +214,7 @@ def test_stop_cuts_a_sound_that_is_playing(tmp_path: Path) -> None:
     script, played, release = _held_player(tmp_path)
     sound = Sound(SoundConfig(player=str(script)), tmp_path / "cache", probe=False).start()
     assert sound.rendered.wait(10) and sound.announce(Verdict.DENY)
-    assert _wait_for(lambda: len(_lines(played)) == 1)
+    assert wait_for(lambda: len(_lines(played)) == 1)
     sound.stop()
     assert not release.exists()
     assert not any(t.is_alive() for t in sound._threads)
@@ -236,7 +227,7 @@ def test_a_hung_player_is_cut_and_the_next_sound_plays(tmp_path: Path) -> None:
     ).start()
     try:
         assert sound.rendered.wait(10) and sound.announce(Verdict.DENY)
-        assert _wait_for(lambda: "took over 0.2 s" in sound.status().note)
+        assert wait_for(lambda: "took over 0.2 s" in sound.status().note)
         assert not sound.status().audible  # the bell takes over meanwhile
         release.touch()
         assert sound.announce(Verdict.ALLOW) and sound.wait_idle(10)
