@@ -173,7 +173,17 @@ KioskEvent = VisitEvent | StatusEvent
 
 
 class ActionError(Exception):
-    """A guard action was refused (e.g. an override without a reason); the message says why."""
+    """A guard action was refused (e.g. an override without a reason); the message says why.
+
+    As ``kiosk.core.visit.VisitError``: ``text`` is the English template (a message
+    catalog id), ``params`` fill it, ``codes`` are reason codes to show as words.
+    """
+
+    def __init__(self, text: str, *, codes: tuple[str, ...] = (), **params: str) -> None:
+        self.text = text
+        self.codes = codes
+        self.params = params
+        super().__init__(text.format(codes=", ".join(codes), **params))
 
 
 class KioskPort(Protocol):

@@ -547,7 +547,7 @@ class KioskService:
             try:
                 visit = change(self._book.get(visit_id))
             except VisitError as exc:
-                raise ActionError(str(exc)) from None
+                raise ActionError(exc.text, codes=exc.codes, **exc.params) from None
             self._book = self._book.replaced(visit)
             write = self._queue_write(visit, kind, at_ms, note=note(visit), **reading)
         write.done.wait(ACTION_WAIT_S)
@@ -583,7 +583,7 @@ class KioskService:
             try:
                 return self._view(self._book.get(visit_id))
             except VisitError as exc:
-                raise ActionError(str(exc)) from None
+                raise ActionError(exc.text, codes=exc.codes, **exc.params) from None
 
     def waiting(self) -> list[VisitView]:
         with self._lock:

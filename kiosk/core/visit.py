@@ -33,7 +33,18 @@ MAX_HELD = 500
 
 
 class VisitError(ValueError):
-    """A guard action was refused; the message says why, in words for the guard."""
+    """A guard action was refused; the message says why, in words for the guard.
+
+    ``text`` is the English template (the message catalog's id, so the screen can
+    show it in the kiosk's language) and ``params`` fill it; ``codes`` names the
+    reason codes a refusal is about (the screen shows them as words).
+    """
+
+    def __init__(self, text: str, *, codes: tuple[str, ...] = (), **params: str) -> None:
+        self.text = text
+        self.codes = codes
+        self.params = params
+        super().__init__(text.format(codes=", ".join(codes), **params))
 
 
 CODE_LIKE_RUN = 40
@@ -164,7 +175,7 @@ def judge(visit: Visit, ctx: ScanContext) -> Judgement:
 
 def _open(visit: Visit, what: str) -> None:
     if visit.left_ms is not None:
-        raise VisitError(f"cannot {what}: this person left without a decision")
+        raise VisitError("cannot {what}: this person left without a decision", what=what)
 
 
 def observe(visit: Visit, *, temperature_c: float | None = None, mask: bool | None = None) -> Visit:
@@ -201,7 +212,8 @@ def overrule(visit: Visit, verdict: Verdict, reason: str, at_ms: int, ctx: ScanC
         barred = sorted(c.value for c in covers & rules.never_approve)
         if barred:
             raise VisitError(
-                f"{', '.join(barred)} cannot be approved by a guard (policy guard.never_approve)"
+                "{codes} cannot be approved by a guard (policy guard.never_approve)",
+                codes=tuple(barred),
             )
     return dataclasses.replace(visit, overrule=Overrule(verdict, note, at_ms, covers))
 
