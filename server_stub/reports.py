@@ -4,12 +4,10 @@ The same numbers as ``kiosk report`` (``kiosk.core.report``), from the entries
 the kiosks sent.  The server's sync figures are better founded than a kiosk's
 own: an entry's "acknowledged at" is when the server stored it
 (``received_ms``).  Kiosk health is what the server itself saw: last contact
-(the newest batch or health report), newest entry, entries and batches held,
-whether the log is held complete, and refused seq conflicts; and what the kiosk
-itself reported in its newest signed health report (``POST /v1/health``, at
-most once a minute while nothing changes): backlog, parked entries, list and
-policy versions, clock offset and whether the server confirmed it, the last
-sync error.
+(the newest batch), newest entry, entries and batches held, whether the log
+is held complete, and refused seq conflicts.  Backlog, list and policy
+versions, clock offset and parked batches live on the kiosk and are not sent
+to the server today, so they are not here.
 """
 
 from __future__ import annotations
@@ -77,19 +75,14 @@ def health(store: ServerStore) -> list[dict[str, Any]]:
     out = []
     site_of = {k: s for k, s, _ in store.deployments()}
     stats = {s.kiosk_id: s for s in store.stats()}
-    reported = store.kiosk_health()
     for kiosk in sorted(site_of):
         s = stats.get(kiosk)
         chain = store.check_chain(kiosk)
-        report_at, report = reported.get(kiosk, (None, None))
-        contacts = [t for t in (last_batch.get(kiosk), report_at) if t is not None]
         out.append(
             {
                 "kiosk_id": kiosk,
                 "site": site_of[kiosk],
-                "last_contact_ms": max(contacts, default=None),
-                "reported_ms": report_at,
-                "reported": None if report is None else {k: report[k] for k in REPORTED_FIELDS},
+                "last_contact_ms": last_batch.get(kiosk),
                 "newest_entry_ms": None if s is None else s.last_at_ms,
                 "entries": 0 if s is None else s.entries,
                 "batches": 0 if s is None else s.batches,
@@ -99,25 +92,6 @@ def health(store: ServerStore) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-REPORTED_FIELDS = (
-    "backlog", "parked", "trust_version", "revocation_version", "policy_version",
-    "clock_skew_s", "clock_confirmed", "online", "last_error", "software",
-)  # fmt: skip
-"""What the dashboard shows of a kiosk's own health report."""
-
-
-def _reported_text(h: dict[str, Any]) -> list[str]:
-    r = h["reported"]
-    if r is None:
-        return ["not reported"] + [""] * 4
-    skew = r["clock_skew_s"]
-    clock = "unknown" if skew is None else f"{skew:+.1f} s"
-    if skew is not None and not r["clock_confirmed"]:
-        clock += " (not confirmed)"
-    versions = f"{r['trust_version']} / {r['revocation_version']} / {r['policy_version']}"
-    return [str(r["backlog"]), str(r["parked"]), versions, clock, r["last_error"] or "-"]
 
 
 def full_report(
@@ -163,20 +137,18 @@ def dashboard_html(
             for v in (
                 h["kiosk_id"], h["site"], when(h["last_contact_ms"]), when(h["newest_entry_ms"]),
                 h["entries"], h["batches"], h["log_message"], h["seq_conflicts"],
-                *_reported_text(h),
             )
         )
         + "</tr>"
         for h in health(store)
     )  # fmt: skip
     heads = ("kiosk", "site", "last contact", "newest entry", "entries", "batches", "log",
-             "seq conflicts", "backlog (reported)", "parked", "lists / policy version",
-             "clock offset", "last sync error")  # fmt: skip
+             "seq conflicts")  # fmt: skip
     table = (
         '<h2>Kiosk health</h2><table id="health"><tr>'
         + "".join(f'<th class="l">{h}</th>' for h in heads)
         + f"</tr>{rows}</table>"
-        '<p class="note">Backlog, parked entries, versions, clock offset and the last sync'
-        " error are what each kiosk reported in its newest signed health report.</p>"
+        '<p class="note">Backlog, list and policy versions, clock offset and parked batches are'
+        " kept by each kiosk and not sent to the server: see kiosk report on the kiosk.</p>"
     )
     return page.replace("</body>", table + "</body>")

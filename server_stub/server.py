@@ -10,7 +10,6 @@ runs it with uvicorn on a free loopback port inside the current process
     POST /v1/batches        a signed batch of log entries -> an ack signed by the ack key
     GET  /v1/time?nonce=N   the server's time and the nonce, signed with the ack key
     GET  /v1/heads?nonce=N  the chain heads acknowledged to the (signing) kiosk, signed
-    POST /v1/health         a kiosk's signed health report (backlog, versions, clock) -> 204
     GET  /v1/ack-key        the ack key's certificate, signed by the root (COSE_Sign1)
     GET  /v1/trust-list     the signed trust list (application/cose, ETag = version)
     GET  /v1/revocations    the signed revocation list (same)
@@ -78,15 +77,12 @@ from kiosk.core.entry import Entry, canonical_body, entry_from_wire
 from kiosk.core.errors import KioskError
 from kiosk.core.report import day_window
 from kiosk.core.server_signed import (
-    MAX_HEALTH_BYTES,
     Head,
     ack_bytes,
     ack_fields,
     batch_statement,
     heads_fields,
     heads_statement,
-    health_statement,
-    parse_health,
     policy_digest,
     rekey_statement,
     time_fields,
@@ -228,11 +224,7 @@ class BatchHandler:
             self._keys[kiosk_id] = (pem, key)
         return key
 
-    def authenticate(
-        self,
-        headers: Mapping[str, str],
-        statement: Callable[[str, str], bytes] = batch_statement,
-    ) -> tuple[str, str]:
+    def authenticate(self, headers: Mapping[str, str]) -> tuple[str, str]:
         """Who sends, from the headers alone, before any of the body is read.
 
         Returns (kiosk id, the body's declared SHA-256); raises Rejected: 401
@@ -253,7 +245,7 @@ class BatchHandler:
         except (binascii.Error, ValueError):
             raise Rejected(401, "BAD_SIGNATURE", "X-Signature is not base64") from None
         try:
-            key.verify(signature, statement(kiosk_id, declared))
+            key.verify(signature, batch_statement(kiosk_id, declared))
         except InvalidSignature:
             raise Rejected(
                 401, "BAD_SIGNATURE", f"signature does not verify with kiosk {kiosk_id}'s key"
@@ -787,27 +779,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
             return Response(ack_bytes(fields), media_type="application/json")
         ack, signature = signer.sign(fields)
         return Response(ack, media_type="application/json", headers={"X-Ack-Signature": signature})
-
-    @app.post("/v1/health")
-    async def post_health(request: Request) -> Response:
-        """A kiosk's health report (backlog, parked, list and policy versions, clock), signed
-        by the kiosk like a batch; the newest is kept per kiosk for the dashboard."""
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        kiosk_id, declared = await run_in_threadpool(
-            handler.authenticate, headers, health_statement
-        )
-        body = await _read_body(request, MAX_HEALTH_BYTES, settings.body_timeout_s)
-        if hashlib.sha256(body).hexdigest() != declared:
-            raise Rejected(401, "BAD_SIGNATURE", "the body does not match its signed SHA-256")
-        try:
-            report = parse_health(body, kiosk_id)
-        except ValueError as exc:
-            raise Rejected(422, "SCHEMA", str(exc)) from None
-        now_ms = int(settings.clock() * 1000)
-        await run_in_threadpool(
-            functools.partial(store.record_health, kiosk_id, report, now_ms=now_ms)
-        )
-        return Response(status_code=204)
 
     @app.get("/v1/time")
     def signed_time(nonce: str = "") -> Response:

@@ -75,11 +75,6 @@ CREATE TABLE IF NOT EXISTS admin_tokens (
     token_sha256    TEXT PRIMARY KEY,
     created_ms      INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS kiosk_health (
-    kiosk_id        TEXT PRIMARY KEY,
-    received_ms     INTEGER NOT NULL,
-    report          TEXT NOT NULL
-);
 """
 
 _MIGRATIONS = (
@@ -529,23 +524,3 @@ class ServerStore:
                 )
             prev = h
         return ChainCheck(kiosk_id, len(rows), True, f"{len(rows)} entries, chain intact")
-
-    # --- kiosk health -----------------------------------------------------
-
-    def record_health(self, kiosk_id: str, report: dict[str, Any], *, now_ms: int) -> None:
-        """Keep a kiosk's newest health report (``POST /v1/health``), replacing the one before."""
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO kiosk_health (kiosk_id, received_ms, report) VALUES (?, ?, ?)"
-                " ON CONFLICT (kiosk_id) DO UPDATE SET received_ms = excluded.received_ms,"
-                " report = excluded.report",
-                (kiosk_id, now_ms, json.dumps(report, ensure_ascii=False)),
-            )
-
-    def kiosk_health(self) -> dict[str, tuple[int, dict[str, Any]]]:
-        """kiosk id -> (when received, its newest health report)."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT kiosk_id, received_ms, report FROM kiosk_health"
-            ).fetchall()
-        return {k: (int(at), json.loads(r)) for k, at, r in rows}

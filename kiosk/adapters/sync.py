@@ -103,7 +103,6 @@ from kiosk.core.server_signed import (
     check_policy_scope,
     check_time,
     heads_statement,
-    health_statement,
     parse_ack_key_cert,
     pinned_ack_key,
     policy_scope,
@@ -153,9 +152,6 @@ ACK_KEY_FILE = "server-ack-key.cose"
 """The last good ack key certificate, in the data directory."""
 
 MAX_SMALL_BYTES = 64 * 1024
-HEALTH_EVERY_S = 60.0
-"""A kiosk reports its health at most this often while nothing changes."""
-SOFTWARE = "checkpoint-kiosk 0.1.0"
 """Largest answer to a probe or a refusal that is only read for its message."""
 
 OnLists = Callable[[TrustList | None, RevocationList | None, Policy | None], None]
@@ -486,46 +482,6 @@ class SyncClient:
             nonce=nonce,
         )
 
-    def send_health(self, report: dict[str, Any]) -> str:
-        """POST a health report (signed like a batch); "" or what went wrong.  A server
-        without ``/v1/health`` (404) is not an error: it just does not keep them."""
-        body = json.dumps(report, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        digest = hashlib.sha256(body).hexdigest()
-        signature = self.identity.sign(health_statement(self.config.kiosk_id, digest))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Kiosk-Id": self.config.kiosk_id,
-            "X-Body-SHA256": digest,
-            "X-Signature": base64.b64encode(signature).decode("ascii"),
-        }
-        try:
-            response = self._request(
-                "POST", "/v1/health", cap=MAX_SMALL_BYTES, data=body, headers=headers
-            )
-        except Unreachable as exc:
-            return exc.message
-        if response.status in (200, 204, 404):
-            return ""
-        _, message = _server_message(response)
-        return f"{self._base}/v1/health: server {response.status}: {message}"
-
-    def health(self, status: SyncStatus, now_ms: int) -> dict[str, Any]:
-        """What the kiosk tells the server about itself (``server_signed.HEALTH_FIELDS``)."""
-        return {
-            "kiosk_id": self.config.kiosk_id,
-            "at_ms": now_ms,
-            "online": status.online,
-            "backlog": status.backlog,
-            "parked": self.store.parked_count(),
-            "trust_version": status.trust_version,
-            "revocation_version": status.revocation_version,
-            "policy_version": self._policy_version,
-            "clock_skew_s": None if status.clock_skew_s is None else round(status.clock_skew_s, 3),
-            "clock_confirmed": status.clock_confirmed,
-            "last_error": status.last_error[:300],
-            "software": SOFTWARE,
-        }
-
     # --- the ack key -------------------------------------------------------------
 
     def _load_ack_key(self) -> AckKey | None:
@@ -828,13 +784,7 @@ class SyncLoop:
     """Runs ``SyncClient.round`` on a daemon thread every ``sync.interval_s`` (or after a
     backoff); ``status()`` is a snapshot that never blocks."""
 
-    def __init__(
-        self,
-        client: SyncClient,
-        *,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, client: SyncClient, *, clock: Callable[[], float] = time.time) -> None:
         self.client = client
         self._clock = clock
         self._lock = threading.Lock()
@@ -846,9 +796,6 @@ class SyncLoop:
         )
         self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
         self.rounds = 0
-        self._monotonic = monotonic
-        self._health_sent: dict[str, Any] | None = None
-        self._health_at = -HEALTH_EVERY_S
         client.on_failure = self._failing
 
     def set_on_lists(self, callback: OnLists) -> None:
@@ -883,24 +830,6 @@ class SyncLoop:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def _report_health(self) -> None:
-        """Tell the server how this kiosk is (backlog, parked, versions, clock) at most once a
-        ``HEALTH_EVERY_S``, and at once when it changed; never fails the round."""
-        now = self._monotonic()
-        try:
-            report = self.client.health(self.status(), int(self._clock() * 1000))
-        except Exception as exc:
-            log.warning("health report not made: %s", exc)
-            return
-        same = {k: v for k, v in report.items() if k not in ("at_ms", "clock_skew_s")}
-        if same == self._health_sent and now - self._health_at < HEALTH_EVERY_S:
-            return
-        problem = self.client.send_health(report)
-        if problem:
-            log.info("health report not sent: %s", problem)
-            return
-        self._health_sent, self._health_at = same, now
-
     def _note_contact(self, online: bool, note: str) -> None:
         """Keep the round's outcome in the log when it turned (see ``EntryStore.note_contact``);
         a log that cannot take it only costs the record, never the round."""
@@ -931,6 +860,7 @@ class SyncLoop:
         errors = [report.push.error] if report.push.error else []
         if report.lists is not None:
             errors += [str(o) for o in report.lists.outcomes if o.state in ("failed", "refused")]
+        self._note_contact(report.online, "; ".join(errors))
         with self._lock:
             self._status = SyncStatus(
                 online=report.online,
@@ -946,7 +876,4 @@ class SyncLoop:
                 revocation_version=client.revocations.version if client.revocations else None,
                 notes=client.notes(),
             )
-        self._note_contact(report.online, "; ".join(errors))
-        if report.online:
-            self._report_health()
         return report.next_delay_s

@@ -366,59 +366,6 @@ def site_policy_payload(
 # --- acknowledged chain heads ----------------------------------------------------------
 
 HEADS_STATEMENT = b"checkpoint-heads-v1\n"
-HEALTH_STATEMENT = b"checkpoint-health-v1\n"
-
-HEALTH_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "kiosk_id": str,
-    "at_ms": int,
-    "online": bool,
-    "backlog": int,
-    "parked": int,
-    "trust_version": (int, type(None)),
-    "revocation_version": (int, type(None)),
-    "policy_version": (int, type(None)),
-    "clock_skew_s": (float, int, type(None)),
-    "clock_confirmed": bool,
-    "last_error": str,
-    "software": str,
-}
-"""A kiosk's health report (``POST /v1/health``): every field, with the JSON types it takes."""
-MAX_HEALTH_BYTES = 4096
-
-
-def health_statement(kiosk_id: str, body_sha256: str) -> bytes:
-    """What a kiosk's ``X-Signature`` covers on a health report (as for a batch, but a
-    statement of its own, so a signature cannot be moved from one to the other)."""
-    return HEALTH_STATEMENT + kiosk_id.encode("utf-8") + b"\n" + body_sha256.encode("ascii")
-
-
-def parse_health(data: bytes, kiosk_id: str) -> dict[str, Any]:
-    """A health report read strictly; ValueError naming what is wrong."""
-    if len(data) > MAX_HEALTH_BYTES:
-        raise ValueError(f"health report: larger than {MAX_HEALTH_BYTES} bytes")
-    try:
-        report = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"health report: not JSON: {exc}") from None
-    if not isinstance(report, dict):
-        raise ValueError("health report: expected a JSON object")
-    missing = sorted(HEALTH_FIELDS.keys() - report.keys())
-    extra = sorted(report.keys() - HEALTH_FIELDS.keys())
-    if missing or extra:
-        raise ValueError(f"health report: field '{(missing or extra)[0]}' " + (
-            "is missing" if missing else "is not a health field"
-        ))  # fmt: skip
-    for key, kinds in HEALTH_FIELDS.items():
-        value = report[key]
-        if (isinstance(value, bool) and kinds is not bool) or not isinstance(value, kinds):
-            raise ValueError(f"health report: field '{key}' has the wrong type")
-    if report["kiosk_id"] != kiosk_id:
-        raise ValueError("health report: kiosk_id is not the sender's")
-    if report["backlog"] < 0 or report["parked"] < 0:
-        raise ValueError("health report: backlog and parked must be 0 or more")
-    report["last_error"] = report["last_error"][:300]
-    report["software"] = report["software"][:40]
-    return report
 
 
 def heads_statement(kiosk_id: str, nonce: str) -> bytes:
