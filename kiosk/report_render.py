@@ -26,11 +26,9 @@ from kiosk.core.report import (
 )
 
 SYNC_NOT_LOGGED = (
-    "Time offline is the kiosk's own record of its sync rounds (a row at each start and "
-    "whenever it lost or regained the server; a log from an older kiosk has none, and a "
-    "kiosk switched off while offline counts as offline until its next round). From the "
-    "time each entry was written and acknowledged: the longest backlog and the time some "
-    "entry waited longer than {lag} min."
+    "The kiosk does not log its sync attempts, so time offline is not in the log. "
+    "Shown instead, from the time each entry was written and acknowledged by the server: "
+    "the longest backlog and the time some entry waited longer than {lag} min."
 )
 
 OUTCOME_COLOURS = {
@@ -69,16 +67,6 @@ def _sync_lines(r: Report, lag_min: int) -> list[tuple[str, str]]:
         return [("sync", "not read (no acknowledgement times given)")]
     lines: list[tuple[str, str]] = []
     for kiosk, s in r.sync.items():
-        if s.offline_ms is None:
-            lines.append((f"{kiosk}: time offline", "not recorded in this log"))
-        else:
-            since = ""
-            if s.contact_from_ms is not None and s.contact_from_ms > r.start_ms:
-                since = f" (recorded from {iso_local(s.contact_from_ms, r.utc_offset_min)})"
-            lines.append((f"{kiosk}: time offline", _minutes(s.offline_ms) + since))
-            for lo, hi in s.offline_spans:
-                span = f"{iso_local(lo, r.utc_offset_min)} to {iso_local(hi, r.utc_offset_min)}"
-                lines.append((f"{kiosk}: offline", span))
         at = s.longest_backlog_at_ms
         when = "" if at is None else f" at {iso_local(at, r.utc_offset_min)}"
         lines.append((f"{kiosk}: longest backlog", f"{s.longest_backlog} entries{when}"))
@@ -185,8 +173,6 @@ def write_csv(r: Report, out: TextIO, *, lag_min: int = 10) -> None:
         for k in OUTCOMES:
             w.writerow(("kiosk", kiosk, k, counts[k], ""))
     for kiosk, s in (r.sync or {}).items():
-        offline = "" if s.offline_ms is None else s.offline_ms // 60_000
-        w.writerow(("sync", kiosk, "minutes offline (not recorded: empty)", offline, ""))
         w.writerow(("sync", kiosk, "longest backlog (entries)", s.longest_backlog, ""))
         w.writerow(
             ("sync", kiosk, f"minutes behind (an entry waited > {lag_min} min)",

@@ -37,10 +37,6 @@ OFFLINE = ("gate-s", dt.date(2026, 11, 25), dt.time(13, 0), dt.time(17, 0))
 until it came back at 17:00, when the whole backlog was acknowledged at once."""
 OFFLINE_ACK_DELAY_MS = 0
 
-QUIET_OFFLINE = ("gate-n", dt.date(2026, 11, 26), dt.time(2, 30), dt.time(4, 15))
-"""gate-n lost the network in the night while nobody came: no entry waited, so only
-the kiosk's contact record shows it."""
-
 SLOT_MS = 60_000
 """Each kiosk opens at most one visit a minute: the scan at the start of a minute plus
 0-9 s, its other entries 15 s, 30 s and 40 s later, so no two entries of one kiosk ever
@@ -192,16 +188,6 @@ def offline_window() -> tuple[str, int, int]:
     return kiosk, local_ms(day, start), local_ms(day, end)
 
 
-def contact_record(kiosk: str) -> list[tuple[int, bool]]:
-    """The kiosk's record of its sync rounds: online from the first morning, and the
-    two planted outages (the offline afternoon, the quiet night)."""
-    rows = [(local_ms(FIRST_DAY, dt.time(0, 0)) - 3_600_000, True)]
-    for off_kiosk, day, start, end in (OFFLINE, QUIET_OFFLINE):
-        if kiosk == off_kiosk:
-            rows += [(local_ms(day, start), False), (local_ms(day, end), True)]
-    return sorted(rows)
-
-
 def ack_ms(kiosk: str, at_ms: int) -> int:
     """When the server acknowledged an entry of ``kiosk`` written at ``at_ms``."""
     off_kiosk, start, end = offline_window()
@@ -269,7 +255,5 @@ def write_logs(folder: Path, plan: list[PlannedVisit], seed: int = 7) -> dict[st
                     acks.setdefault(ack_ms(kiosk, entry.at_ms), []).append(entry.id)
             for n, (at, ids) in enumerate(sorted(acks.items())):
                 store.mark_sent(ids, batch_id=f"b{n}", acked_at_ms=at)
-            for at, online in contact_record(kiosk):
-                store.note_contact(at, online, "" if online else "server unreachable")
         paths[kiosk] = path
     return paths

@@ -159,18 +159,6 @@ CREATE TABLE IF NOT EXISTS parked (
 with the server's reason so the rest of the backlog goes on; never deleted, sent again
 with ``kiosk sync --retry-parked``.  Created on open, so older logs gain it."""
 
-_CONTACT_SCHEMA = """
-CREATE TABLE IF NOT EXISTS contact (
-    at_ms   INTEGER NOT NULL,
-    online  INTEGER NOT NULL,
-    note    TEXT NOT NULL
-)
-"""
-"""The kiosk's contact with the server: one row at the first sync round after each
-start and one each time a round's outcome turns (reached the server or not), with the
-reason it was not.  Offline time is in the log even when nobody came (``kiosk report``).
-Created on open, so older logs gain it (and have no record before that)."""
-
 _SQL_SENDABLE = (
     f"SELECT {_E_COLUMNS} FROM outbox o JOIN entries e ON e.seq = o.seq "  # noqa: S608
     "WHERE o.sent_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM parked p WHERE p.seq = o.seq) "
@@ -267,7 +255,6 @@ class EntryStore:
         self.kiosk_id = kiosk_id
         self._lock = threading.RLock()
         self._closed = False
-        self._contact: bool | None = None
         self._head: log_head.HeadFile | None = None
         try:
             known = log_head.check_file(self.path)  # integrity: see kiosk.adapters.log_head
@@ -328,7 +315,6 @@ class EntryStore:
                 self._check_meta()
                 self._migrate()
             c.execute(_PARKED_SCHEMA)
-            c.execute(_CONTACT_SCHEMA)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -542,34 +528,6 @@ class EntryStore:
             if link is not None and self._head is not None:
                 self._head.acknowledge(*link)
 
-    def note_contact(self, at_ms: int, online: bool, note: str = "") -> bool:
-        """Record a sync round's outcome when it differs from the last one recorded by
-        this process (the first round after a start is always recorded); True when a
-        row was written.  Raises StoreError."""
-        if self._contact == online:
-            return False
-        with self._writing("contact with the server not recorded") as c:
-            c.execute(
-                "INSERT INTO contact (at_ms, online, note) VALUES (?, ?, ?)",
-                (at_ms, int(online), note[:500]),
-            )
-        self._contact = online
-        return True
-
-    def contacts(self, start_ms: int, end_ms: int) -> list[tuple[int, bool]]:
-        """(at_ms, online) rows in time order: the last one before ``start_ms`` (the state
-        the window starts in) and every one up to ``end_ms``."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT at_ms, online FROM ("
-                " SELECT at_ms, online FROM contact WHERE at_ms < ?"
-                " ORDER BY at_ms DESC, rowid DESC LIMIT 1)"
-                " UNION ALL SELECT at_ms, online FROM contact WHERE at_ms >= ? AND at_ms < ?"
-                " ORDER BY at_ms",
-                (start_ms, start_ms, end_ms),
-            ).fetchall()
-        return [(int(at), bool(online)) for at, online in rows]
-
     def purge_synced(self, older_than_ms: int) -> int:
         """Delete entries the server acknowledged whose ``at_ms`` is before the cutoff.
 
@@ -580,11 +538,6 @@ class EntryStore:
         kept.  Returns the number of entries removed.
         """
         with self._writing("cannot purge") as c:
-            c.execute(  # the contact record past retention, but the state it was in then
-                "DELETE FROM contact WHERE at_ms < ? AND rowid NOT IN (SELECT rowid FROM contact"
-                " WHERE at_ms < ? ORDER BY at_ms DESC, rowid DESC LIMIT 1)",
-                (older_than_ms, older_than_ms),
-            )
             stop = c.execute(
                 "SELECT MIN(e.seq) FROM entries e LEFT JOIN outbox o ON o.seq = e.seq "
                 "WHERE o.sent_at_ms IS NULL OR e.at_ms >= ?",

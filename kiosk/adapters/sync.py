@@ -830,14 +830,6 @@ class SyncLoop:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
-    def _note_contact(self, online: bool, note: str) -> None:
-        """Keep the round's outcome in the log when it turned (see ``EntryStore.note_contact``);
-        a log that cannot take it only costs the record, never the round."""
-        try:
-            self.client.store.note_contact(int(self._clock() * 1000), online, note)
-        except Exception as exc:
-            log.warning("contact with the server not recorded: %s", exc)
-
     def _run(self) -> None:
         while not self._stop.is_set():
             delay = self._round()
@@ -855,12 +847,10 @@ class SyncLoop:
             client.failures += 1
             with self._lock:
                 self._status = replace(self._status, online=False, last_error=f"sync failed: {exc}")
-            self._note_contact(False, f"sync failed: {exc}")
             return client.retry_delay()
         errors = [report.push.error] if report.push.error else []
         if report.lists is not None:
             errors += [str(o) for o in report.lists.outcomes if o.state in ("failed", "refused")]
-        self._note_contact(report.online, "; ".join(errors))
         with self._lock:
             self._status = SyncStatus(
                 online=report.online,

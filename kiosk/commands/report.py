@@ -132,7 +132,6 @@ def compute(
 ) -> Report:
     entries: list[Entry] = []
     acks: dict[str, list[tuple[int, int | None]]] = {}
-    contacts: dict[str, list[tuple[int, bool]]] = {}
     for config in configs:
         with _open(config) as (store, path):
             for e in store.iter_entries(start_ms):
@@ -141,7 +140,6 @@ def compute(
             acks[config.kiosk_id] = ack_times(
                 path, start_ms=start_ms - EARLY_ENTRIES_MS, end_ms=end_ms
             )
-            contacts[config.kiosk_id] = store.contacts(start_ms, end_ms)
     read_ms = int(time.time() * 1000)
     return build_report(
         entries,
@@ -151,7 +149,6 @@ def compute(
         acks=acks,
         read_ms=read_ms,
         lag_ms=lag_ms,
-        contacts=contacts,
     )
 
 

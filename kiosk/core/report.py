@@ -15,15 +15,13 @@ opened in it (an overrule a minute after midnight) count for that visit;
 entries whose scan is not among those given (purged, or read from too late)
 make no visit here.
 
-Sync: the log holds when each entry was written and when the server
+Sync: the kiosk does not log its sync attempts, so "offline" as such is not
+in the log.  What is there is when each entry was written and when the server
 acknowledged it.  ``sync_summary`` derives from those the longest backlog
 (entries written and not yet acknowledged at one moment) and the time the
 kiosk was *behind*: some entry waited longer than ``lag_ms`` for its
-acknowledgement.  Time *offline* comes from the kiosk's contact record (a row
-at the first sync round after each start and one whenever a round's outcome
-turned, ``offline_spans``), so a kiosk offline while nobody came shows too;
-a log from before that record has none (``offline_ms`` is None), and a kiosk
-switched off while offline counts as offline until its next round.
+acknowledgement.  A kiosk offline while nobody came leaves no trace, and
+purged entries take their times with them.
 
 Pure: no clock, no I/O; times are epoch milliseconds passed in.
 """
@@ -136,11 +134,6 @@ class SyncSummary:
     behind_spans: tuple[tuple[int, int], ...]
     unacknowledged: int
     """Entries written in the window and still not acknowledged when the log was read."""
-    offline_ms: int | None = None
-    """Time in the window the kiosk could not reach the server; None: no contact record."""
-    offline_spans: tuple[tuple[int, int], ...] = ()
-    contact_from_ms: int | None = None
-    """The first contact record that covers the window (before it, nothing is known)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +180,6 @@ def build_report(
     acks: Mapping[str, Sequence[tuple[int, int | None]]] | None = None,
     read_ms: int | None = None,
     lag_ms: int = DEFAULT_LAG_MS,
-    contacts: Mapping[str, Sequence[tuple[int, bool]]] | None = None,
 ) -> Report:
     """The report for visits opened in [start_ms, end_ms).
 
@@ -268,23 +260,12 @@ def build_report(
     visits = len(chosen)
     sync = None
     if acks is not None:
-        sync = {}
-        for kiosk, rows in sorted(acks.items()):
-            summary = sync_summary(
+        sync = {
+            kiosk: sync_summary(
                 rows, start_ms=start_ms, end_ms=end_ms, read_ms=read_ms or end_ms, lag_ms=lag_ms
             )
-            record = (contacts or {}).get(kiosk)
-            if record:
-                spans = offline_spans(
-                    record, start_ms=start_ms, end_ms=end_ms, read_ms=read_ms or end_ms
-                )
-                summary = dataclasses.replace(
-                    summary,
-                    offline_ms=sum(hi - lo for lo, hi in spans),
-                    offline_spans=spans,
-                    contact_from_ms=max(min(at for at, _ in record), start_ms),
-                )
-            sync[kiosk] = summary
+            for kiosk, rows in sorted(acks.items())
+        }
     return Report(
         start_ms=start_ms,
         end_ms=end_ms,
@@ -369,27 +350,6 @@ def sync_summary(
         behind_spans=tuple(merged),
         unacknowledged=unacked,
     )
-
-
-def offline_spans(
-    contacts: Sequence[tuple[int, bool]], *, start_ms: int, end_ms: int, read_ms: int
-) -> tuple[tuple[int, int], ...]:
-    """Spans of [start_ms, end_ms) the kiosk could not reach the server, from its contact
-    record: (at_ms, reached) rows, each state lasting until the next row, the last one
-    until ``read_ms``."""
-    rows = sorted(contacts)
-    spans: list[tuple[int, int]] = []
-    for i, (at, online) in enumerate(rows):
-        if online:
-            continue
-        until = rows[i + 1][0] if i + 1 < len(rows) else read_ms
-        lo, hi = max(at, start_ms), min(until, end_ms)
-        if lo < hi:
-            if spans and spans[-1][1] >= lo:
-                spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
-            else:
-                spans.append((lo, hi))
-    return tuple(spans)
 
 
 def _still(events: list[tuple[int, int]], i: int, start_ms: int) -> bool:

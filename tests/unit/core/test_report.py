@@ -27,22 +27,3 @@ def test_an_entry_never_acknowledged_waits_until_the_log_was_read() -> None:
     )
     assert s.unacknowledged == 1
     assert s.behind_spans == ((LAG, 30 * MINUTE_MS),)
-
-
-def test_offline_spans_from_the_contact_record() -> None:
-    from kiosk.core.report import offline_spans
-
-    m = MINUTE_MS
-    record = [(0, True), (10 * m, False), (20 * m, False), (30 * m, True), (50 * m, False)]
-    # each state lasts until the next row; the last until the log was read
-    assert offline_spans(record, start_ms=0, end_ms=60 * m, read_ms=55 * m) == (
-        (10 * m, 30 * m),
-        (50 * m, 55 * m),
-    )
-    # clipped to the window; a state that began before the window counts from its start
-    assert offline_spans(record, start_ms=15 * m, end_ms=52 * m, read_ms=90 * m) == (
-        (15 * m, 30 * m),
-        (50 * m, 52 * m),
-    )
-    assert offline_spans([(0, True)], start_ms=0, end_ms=60 * m, read_ms=60 * m) == ()
-    assert offline_spans([], start_ms=0, end_ms=60 * m, read_ms=60 * m) == ()
