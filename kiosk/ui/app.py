@@ -659,7 +659,7 @@ class KioskApp(App[None]):
         self.run_worker(job, thread=True, group="quit", exit_on_error=False)
 
     def action_log(self) -> None:
-        self.push_screen(LogScreen(self.port, tz=self._tz, pick=self.pick_visit))
+        self.push_screen(LogScreen(self.port, tz=self._tz, pick=self.pick_visit, clock=self._clock))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -2,9 +2,9 @@
 
 Each app runs with a fixed clock, a fixed time zone and a fake port, so the
 pictures change only when the layout does.  Every main-screen state is taken
-at the five sizes the kiosk claims (80x24 to 200x60) in both languages; the
-dialogs and the log view, whose layout does not depend on the verdict, at the
-smallest and a wide size.  Update them on purpose with
+at the five sizes the kiosk claims (80x24 to 200x60) in both languages, and
+so are the override dialog and the log view; the help at the smallest size,
+where it is tightest.  Update them on purpose with
 ``pytest tests/ui --snapshot-update`` and look at the SVGs before committing
 (``tests/ui/test_fit.py`` checks the same screens as text: nothing cut).
 """
@@ -71,7 +71,7 @@ def test_markup_names_literal(snap_compare: SnapCompare) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_override_dialog_refuses_empty_reason(
     snap_compare: SnapCompare, size: tuple[int, int], language: str
 ) -> None:
@@ -89,7 +89,7 @@ def test_override_dialog_refuses_empty_reason(
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_log_view(snap_compare: SnapCompare, size: tuple[int, int], language: str) -> None:
     app, _ = make_app(language=language)
 
@@ -101,3 +101,15 @@ def test_log_view(snap_compare: SnapCompare, size: tuple[int, int], language: st
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_help(snap_compare: SnapCompare, language: str) -> None:
+    app, _ = make_app(language=language)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
