@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from kiosk.core import limits
+from kiosk.core.announcements import SoundStatus
 from kiosk.core.model import Decision, Verdict
 from kiosk.port import Counters as CounterValues
 from kiosk.port import KioskStatus, LogRow, VisitView
@@ -160,20 +161,31 @@ class StatusBar(TextLines):
     bar's width (in terminal cells: a CJK character takes two) is shown.
     """
 
-    def show_status(self, status: KioskStatus, now_s: float, tz: dt.tzinfo) -> None:
-        self._last = (status, now_s, tz)
+    def show_status(
+        self,
+        status: KioskStatus,
+        now_s: float,
+        tz: dt.tzinfo,
+        sound: SoundStatus | None = None,
+    ) -> None:
+        """``sound``: the kiosk's sound, whose note (if any) goes on the first line."""
+        self._last = (status, now_s, tz, sound)
         width = self.content_size.width or (self.app.size.width - 2 if self.is_attached else 80)
         lists = status.lists
         kiosk = Text.assemble((_("Kiosk "), "bold"), status.kiosk_id) if status.kiosk_id else None
+        heard = lines.sound_text(sound) if sound is not None else None
+        heard_short = lines.sound_text(sound, short=True) if sound is not None else None
         full = [lines.camera_text(status.camera), lines.sync_text(status.sync, now_s, tz)]
         short = [
             lines.camera_text(status.camera, short=True),
             lines.sync_text(status.sync, now_s, tz, short=True),
         ]
-        first_forms = [lines.joined([kiosk, *full] if kiosk else full)]
+        first_forms = [lines.joined([*opt(kiosk), *full, *opt(heard)])]
+        if heard is not None:
+            first_forms.append(lines.joined([*opt(kiosk), *full, *opt(heard_short)]))
         if kiosk:
-            first_forms.append(lines.joined([kiosk, *short]))
-        first_forms.append(lines.joined(short))
+            first_forms.append(lines.joined([kiosk, *short, *opt(heard_short)]))
+        first_forms.append(lines.joined([*short, *opt(heard_short)]))
         if status.log.fault:
             first_forms = [lines.log_fault_text(status.log)]
         second_forms = [
@@ -193,6 +205,11 @@ class StatusBar(TextLines):
         last = getattr(self, "_last", None)
         if last is not None:
             self.show_status(*last)
+
+
+def opt(text: Text | None) -> list[Text]:
+    """``[text]``, or nothing for None: an optional part of a status line."""
+    return [] if text is None else [text]
 
 
 class Counters(TextLines):
