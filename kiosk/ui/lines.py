@@ -329,7 +329,7 @@ def log_reasons(row: LogRow) -> Text:
 
 def log_note(row: LogRow) -> Text:
     """The guard's reason, or the reading an observation recorded."""
-    note = row.note
+    note = notes.say_listed(row.note)
     if not note and (row.temperature_c is not None or row.mask is not None):
         parts = []
         if row.temperature_c is not None:

@@ -82,7 +82,12 @@ NOTES: tuple[str, ...] = (
     N_("purge skipped: the server has not confirmed the kiosk clock"),
     N_("purging old entries failed; they are kept"),
     N_("a subscriber failed"),
+    # --- notes the service writes into the log (the log view shows them) ---
     N_("not yet in the log"),
+    N_("temperature {reading} °C"),
+    N_("mask worn"),
+    N_("no mask"),
+    N_("left without a decision after {seconds} s waiting for the guard"),
 )
 """English templates of the notes a guard or an IT person may read, ``{name}`` for a value."""
 
@@ -130,6 +135,18 @@ def say(text: str, depth: int = 0) -> str:
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def say_listed(text: str) -> str:
+    """``temperature 38.5 °C, no mask`` (readings joined with ``, ``) in the kiosk's language;
+    text that is not made of known notes, such as a guard's own reason, as it is."""
+    said = say(text)
+    if said != text or ", " not in text:
+        return said
+    parts = text.split(", ")
+    if not all(template_of(part) for part in parts):
+        return text
+    return _(", ").join(say(part) for part in parts)
 
 
 def say_all(text: str) -> str:

@@ -202,7 +202,7 @@ class LogScreen(Screen[None]):
 
         # A guard searching in Chinese ("截图", "发热") finds the entries whose reason codes
         # those words describe, as the service does for English words.
-        table = {code: words.phrase(code) for code in REASON_WORDS}
+        table = {code: words.search_words(code) for code in REASON_WORDS}
         codes = [] if text.isascii() else codes_matching(text, table)
 
         def find() -> None:

@@ -21,6 +21,8 @@ from kiosk.adapters.config import load_config
 from kiosk.adapters.sound import Sound
 from kiosk.commands.run import said_in_kiosk_language
 from kiosk.core.announcements import SoundStatus
+from kiosk.port import LogRow
+from kiosk.ui import lines
 from kiosk.ui.i18n import language, set_language
 from kiosk.ui.notes import NOTES, say, say_all, template_of
 from kiosk.ui.widgets import StatusBar
@@ -92,7 +94,9 @@ def messages_in(path: Path) -> Iterator[tuple[int, str]]:
 def _note_values(node: ast.AST) -> Iterator[ast.expr]:
     keyword = isinstance(node, ast.keyword) and node.arg in {"error", "note"}
     attribute = isinstance(node, ast.Assign) and any(
-        isinstance(t, ast.Attribute) and t.attr in {"_error", "note"} for t in node.targets
+        (isinstance(t, ast.Attribute) and t.attr in {"_error", "note"})
+        or (isinstance(t, ast.Name) and t.id == "note")
+        for t in node.targets
     )
     if keyword or attribute:
         yield from _branches(node.value)  # type: ignore[attr-defined]
@@ -257,3 +261,17 @@ def test_the_whole_sound_note_when_the_bar_has_room() -> None:
         assert "声音：已关闭" in app.query_one(StatusBar).plain.splitlines()[0]
 
     drive(app, script, size=(160, 48))
+
+
+def test_readings_the_service_writes_into_the_log_are_said_in_chinese() -> None:
+    from kiosk.service import reading_note
+
+    set_language("zh_CN")
+    assert (
+        lines.log_note(
+            LogRow("e", 0, "observation", "DENY", "", note=reading_note(38.5, False))
+        ).plain
+        == "体温 38.5 °C，未戴口罩"
+    )
+    guard = LogRow("e", 0, "override", "ALLOW", "", note="known staff, no mask needed")
+    assert lines.log_note(guard).plain == "known staff, no mask needed"  # the guard's own words
