@@ -324,7 +324,8 @@ def log_reasons(row: LogRow) -> Text:
             said.append(words.phrase(ReasonCode(code)))
         except ValueError:
             said.append(code)
-    return Text(clean_text("; ".join(said), MAX_MESSAGE_LEN))
+    # TRANSLATORS: between two reasons of one log entry.
+    return Text(clean_text(_("; ").join(said), MAX_MESSAGE_LEN))
 
 
 def log_note(row: LogRow) -> Text:
