@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from kiosk.core.announcements import SoundStatus
 from kiosk.core.model import Verdict
 from kiosk.ui import lines
 from kiosk.ui.i18n import _
@@ -33,6 +34,8 @@ def test_nothing_is_cut(state: str, size: tuple[int, int], language: str) -> Non
     width, height = size
 
     async def script(pilot: Pilot[None]) -> None:
+        if state == "deny_offline":  # the tightest bar: offline with its cause, and no sound
+            app.show_sound(SoundStatus(enabled=True, note=NO_PLAYER))
         await show_state(pilot, port, state)
         rows = screen_text(app).splitlines()
 
@@ -50,12 +53,19 @@ def test_nothing_is_cut(state: str, size: tuple[int, int], language: str) -> Non
             assert whole(line)
             if width >= 100:  # abbreviated, never cut at the end, from 100 columns
                 assert not line.endswith("…"), line
+        if state == "deny_offline":  # the sound's note, whole or short, never cut off
+            silent = SoundStatus(enabled=True, note=NO_PLAYER)
+            forms = [lines.sound_text(silent), lines.sound_text(silent, short=True)]
+            assert any(f is not None and f.plain in bar.plain for f in forms), bar.plain
         panel = app.query_one(VerdictPanel)
         assert panel.region.width * panel.region.height * 3 >= width * height
         for certificate in app.query_one("#certificates").rows:  # type: ignore[attr-defined]
             assert whole(certificate.plain)
 
     drive(app, script, size=size)
+
+
+NO_PLAYER = "sound: no audio player (aplay, paplay or sox's play); off"
 
 
 async def open_override_dialog(pilot: Pilot[None], port: object) -> None:
