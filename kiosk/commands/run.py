@@ -82,7 +82,7 @@ def _open_frames(
         return open_source(source, config.camera, realtime=realtime, loop=loop)
     except SourceError as exc:
         where = f"--source {source}" if from_flag else f"{config.path}: camera.source = {source!r}"
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{where}: {say(str(exc))}") from None
 
 
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
@@ -144,7 +144,8 @@ def build_service(
     assert config is not None
     spec = source or config.camera.source
     if not spec:
-        raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
+        missing = _("{file}: no frame source: set camera.source or give --source")
+        raise ConfigError(missing.format(file=config.path))
     ensure_data_dir(config)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
     state = judgement.trust_state  # a first start: the log exists only now

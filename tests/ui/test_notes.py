@@ -26,6 +26,7 @@ from kiosk.ui import lines
 from kiosk.ui.i18n import language, set_language
 from kiosk.ui.notes import NOTES, say, say_all, template_of
 from kiosk.ui.widgets import StatusBar
+from server_stub.issuer import Issuer
 from tests.ui.drive import drive, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,3 +274,18 @@ def test_readings_the_service_writes_into_the_log_are_said_in_chinese() -> None:
     )
     guard = LogRow("e", 0, "override", "ALLOW", "", note="known staff, no mask needed")
     assert lines.log_note(guard).plain == "known staff, no mask needed"  # the guard's own words
+
+
+def test_kiosk_run_refuses_a_missing_frame_source_in_the_kiosks_language(
+    tmp_path: Path, issuer: Issuer
+) -> None:
+    from kiosk.adapters.config import ConfigError
+    from kiosk.commands.run import run_headless
+
+    (tmp_path / "root.pub.pem").write_bytes(issuer.root_public_pem)
+    (tmp_path / "policy.toml").write_bytes((ROOT / "config" / "policy.toml").read_bytes())
+    path = _config(tmp_path, "zh_CN")
+    said = re.escape("没有画面来源：请设置 camera.source 或使用 --source")
+    with pytest.raises(ConfigError, match=said):
+        run_headless(path, None)
+    assert language() == "en"
