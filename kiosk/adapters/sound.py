@@ -437,7 +437,7 @@ class Sound:
                 if engine is None:
                     self._set_status(tones=False, note=f"sound: cannot render tones ({exc})")
                 else:
-                    why = f"sound: {exc}; " + ("tones only" if self.config.tones else "off")
+                    why = f"sound: {exc}; tones only" if self.config.tones else f"sound: {exc}; off"
                     self._set_status(voice=False, note=why)
                 return False
         with self._cond:

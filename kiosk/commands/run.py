@@ -10,16 +10,18 @@ subscribes to it.  Ctrl+C or ``q`` stops everything it started.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir
+from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
 from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
@@ -27,6 +29,47 @@ from kiosk.core.announcements import SoundStatus
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
 from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
+from kiosk.ui.i18n import _, language, set_language
+from kiosk.ui.notes import say
+
+
+class NoteHandler(logging.Handler):
+    """The kiosk's log lines (WARNING and up) on stderr in the kiosk's language:
+    ``kiosk: 声音：未安装 espeak-ng；仅提示音``.  The adapters log in English
+    (``kiosk.ui.notes`` knows their templates); a traceback stays as Python wrote it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self._plain = logging.Formatter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = _("kiosk: {note}").format(note=say(record.getMessage()))
+            if record.exc_info:
+                text += "\n" + self._plain.formatException(record.exc_info)
+            print(text, file=sys.stderr, flush=True)
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def said_in_kiosk_language(config_path: Path, language_name: str | None = None) -> Iterator[None]:
+    """While ``kiosk run`` runs: messages in the kiosk's ``ui.language`` (or ``language_name``),
+    the kiosk's log lines on stderr through ``NoteHandler``; both undone at the end."""
+    before = language()
+    try:
+        chosen = language_name or load_config(config_path).ui.language
+    except ConfigError:
+        chosen = before  # building the service says what is wrong with the file
+    set_language(chosen)
+    handler = NoteHandler()
+    logger = logging.getLogger("kiosk")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        set_language(before)
 
 
 def _open_frames(
@@ -39,7 +82,7 @@ def _open_frames(
         return open_source(source, config.camera, realtime=realtime, loop=loop)
     except SourceError as exc:
         where = f"--source {source}" if from_flag else f"{config.path}: camera.source = {source!r}"
-        raise ConfigError(f"{where}: {exc}") from None
+        raise ConfigError(f"{where}: {say(str(exc))}") from None
 
 
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
@@ -51,7 +94,7 @@ def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> 
     try:
         identity = load_registered_identity(config.identity_key)
     except IdentityError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+        print(_("kiosk: {note}").format(note=say(str(exc))), file=sys.stderr)
         return FaultedSync(str(exc))
     client = SyncClient(config, store, identity, root_key=judgement.trust_state.root)
     return SyncLoop(client)
@@ -101,7 +144,8 @@ def build_service(
     assert config is not None
     spec = source or config.camera.source
     if not spec:
-        raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
+        missing = _("{file}: no frame source: set camera.source or give --source")
+        raise ConfigError(missing.format(file=config.path))
     ensure_data_dir(config)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
     state = judgement.trust_state  # a first start: the log exists only now
@@ -155,14 +199,25 @@ def run_headless(
 
     ``language`` (with ``as_json=False``): print each decision in the guard's words
     in that language ("zh_CN", "en"), as the screen shows it, instead of codes.
+    Notes on stderr are in ``language``, else in the kiosk's ``ui.language``.
     """
+    with said_in_kiosk_language(config_path, language):
+        return _run_headless(config_path, source, expected, as_json, frames, language)
+
+
+def _run_headless(
+    config_path: Path,
+    source: str | None,
+    expected: list[str] | None,
+    as_json: bool,
+    frames: Any | None,
+    language: str | None,
+) -> int:
     service = build_service(config_path, source, realtime=False, frames=frames)
     words: Callable[[Any, str], str] | None = None
     if language is not None and not as_json:
         from kiosk.ui import lines
-        from kiosk.ui.i18n import _, set_language
 
-        set_language(language)
         offset = dt.timedelta(hours=service.context().policy.site.utc_offset_hours)
         site = dt.timezone(offset)
 
@@ -241,6 +296,13 @@ def run_ui(
     loop: bool = False,
     frames: Any | None = None,
 ) -> int:
+    with said_in_kiosk_language(config_path):
+        return _run_ui(config_path, source, realtime, loop, frames)
+
+
+def _run_ui(
+    config_path: Path, source: str | None, realtime: bool, loop: bool, frames: Any | None
+) -> int:
     from kiosk.ui.app import KioskApp
 
     service = build_service(
@@ -264,7 +326,7 @@ def run_ui(
         if sound is not None:
             sound.stop()
             if sound.status().note:  # logged while the UI had the terminal: say it again
-                print(f"kiosk: {sound.status().note}", file=sys.stderr)
+                print(_("kiosk: {note}").format(note=say(sound.status().note)), file=sys.stderr)
         service.stop()
     return 0
 
@@ -278,6 +340,7 @@ def _start_sound(service: KioskService, app: Any) -> Any:
 
     def bell_unless_heard(status: SoundStatus) -> None:
         app.bell_enabled = config.ui.bell and not status.audible
+        app.show_sound(status)
 
     sound = Sound(config.sound, config.data_dir / "sound", on_status=bell_unless_heard)
     bell_unless_heard(sound.status())

@@ -42,6 +42,7 @@ from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer
 
+from kiosk.core.announcements import SoundStatus
 from kiosk.core.display import clean_text
 from kiosk.core.model import Verdict
 from kiosk.core.visit import VisitStatus
@@ -59,6 +60,7 @@ from kiosk.ui.messages import (
     ActionDone,
     ActionFailed,
     RecentLoaded,
+    SoundChanged,
     StatusChanged,
     VisitPicked,
     VisitShown,
@@ -194,6 +196,8 @@ class KioskApp(App[None]):
         self._faded: str | None = None
         self._quitting = False
         self.router = ScanRouter()
+        self.sound: SoundStatus | None = None
+        """The kiosk's sound as last reported (``show_sound``); its note is in the status bar."""
 
     # --- layout -------------------------------------------------------------
 
@@ -415,13 +419,23 @@ class KioskApp(App[None]):
     def on_status_changed(self, message: StatusChanged) -> None:
         self._show_status(message.status)
 
+    def show_sound(self, status: SoundStatus) -> None:
+        """What the kiosk's sound can do now; from any thread (``kiosk run`` calls it from
+        the sound's threads), before or while the app runs."""
+        self.sound = status
+        if self.is_running:
+            self._post(SoundChanged())
+
+    def on_sound_changed(self, _message: SoundChanged) -> None:
+        self._show_status(self.status)
+
     def _show_status(self, status: KioskStatus) -> None:
         self.status = status
         hint = lines.idle_hint(status.camera)
         if hint != self._verdict.hint:
             self._verdict.hint = hint
             self._verdict.refresh()
-        self._status_bar.show_status(status, self._clock(), self._tz)
+        self._status_bar.show_status(status, self._clock(), self._tz, self.sound)
         self._counters.show_counters(status.counters)
 
     def on_recent_loaded(self, message: RecentLoaded) -> None:
@@ -659,7 +673,7 @@ class KioskApp(App[None]):
         self.run_worker(job, thread=True, group="quit", exit_on_error=False)
 
     def action_log(self) -> None:
-        self.push_screen(LogScreen(self.port, tz=self._tz, pick=self.pick_visit))
+        self.push_screen(LogScreen(self.port, tz=self._tz, pick=self.pick_visit, clock=self._clock))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

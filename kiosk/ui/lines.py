@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from rich.cells import cell_len
 from rich.text import Text
 
+from kiosk.core.announcements import SoundStatus
 from kiosk.core.display import (
     CERTIFICATE_MARK,
     VERDICT_SYMBOL,
@@ -43,7 +44,7 @@ from kiosk.port import (
     SyncStatus,
     VisitView,
 )
-from kiosk.ui import words
+from kiosk.ui import notes, words
 from kiosk.ui.i18n import N_, _
 
 MAX_MESSAGE_LEN = 240
@@ -323,12 +324,13 @@ def log_reasons(row: LogRow) -> Text:
             said.append(words.phrase(ReasonCode(code)))
         except ValueError:
             said.append(code)
-    return Text(clean_text("; ".join(said), MAX_MESSAGE_LEN))
+    # TRANSLATORS: between two reasons of one log entry.
+    return Text(clean_text(_("; ").join(said), MAX_MESSAGE_LEN))
 
 
 def log_note(row: LogRow) -> Text:
     """The guard's reason, or the reading an observation recorded."""
-    note = row.note
+    note = notes.say_listed(row.note)
     if not note and (row.temperature_c is not None or row.mask is not None):
         parts = []
         if row.temperature_c is not None:
@@ -358,7 +360,7 @@ def camera_text(camera: CameraStatus, *, short: bool = False) -> Text:
     else:
         line.append(f"● {camera.fps:.1f} fps", style=OK_STYLE)
     if camera.message and not short:
-        line.append(f" {clean_text(camera.message)}", style=DIM_STYLE)
+        line.append(f" {clean_text(notes.say_all(camera.message))}", style=DIM_STYLE)
     return line
 
 
@@ -385,11 +387,36 @@ def sync_text(
             since = clock_time(sync.last_success_ms / 1000, tz)
             line.append(_(" since {time}").format(time=since[:5] if short else since))
         if sync.last_error:
-            error = clean_text(sync.last_error, 16 if short else 48)
+            error = clean_text(notes.say_all(sync.last_error), 16 if short else 48)
             line.append(_(" ({error})").format(error=error), style=DIM_STYLE)
     waiting = _(", {n} waiting").format(n=sync.backlog)
     line.append(waiting, style=WARN_STYLE if sync.backlog and not sync.online else "")
     return line
+
+
+def sound_text(sound: SoundStatus, *, short: bool = False) -> Text | None:
+    """Why the kiosk is not heard as configured, or None when it is: ``Sound ✗ no player``,
+    ``Sound ! tones only``, ``Sound ✗ failing``, ``Sound – off``; the whole note (``sound:
+    espeak-ng not installed; tones only``) unless ``short``."""
+    if not sound.note:
+        return None
+    if sound.failing:
+        word, style = _("✗ failing"), BAD_STYLE
+    elif sound.audible:
+        word, style = _("! tones only"), WARN_STYLE
+    elif not sound.enabled or sound.note in _SOUND_OFF_ON_PURPOSE:
+        word, style = _("– off"), DIM_STYLE
+    elif not sound.player:
+        word, style = _("✗ no player"), BAD_STYLE
+    else:
+        word, style = _("✗ off"), BAD_STYLE
+    if short:
+        return Text.assemble((_("Sound "), "bold"), (word, style))
+    return Text(clean_text(notes.say(sound.note), MAX_MESSAGE_LEN), style=style)
+
+
+_SOUND_OFF_ON_PURPOSE = frozenset({"sound: off", "sound: player = none; off"})
+"""Notes of a kiosk whose sound was turned off in its configuration (not a fault)."""
 
 
 def list_age(label: str, age_s: int | None, lists: ListStatus) -> Text:

@@ -67,3 +67,7 @@ class ActionFailed(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+class SoundChanged(Message):
+    """The kiosk's sound changed what it can do (``KioskApp.show_sound``)."""

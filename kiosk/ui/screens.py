@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from rich.cells import cell_len
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,8 +40,15 @@ from kiosk.ui.i18n import N_, _, localize_bindings
 MAX_REASON_LENGTH = 200
 """Longest override reason the dialog takes: a sentence, not an essay."""
 
-REASON_REQUIRED = N_("A reason is required: type why, then press Enter (Esc cancels).")
+REASON_REQUIRED = N_("A reason is required: type it, then Enter (Esc cancels).")
 REASON_IS_A_CODE = N_("That is a scanned code, not a reason: type the reason in words.")
+LOG_WIDE_FROM = 120
+"""From this many columns the log view shows each entry's full date; below, the time."""
+LOG_SCROLLBAR = 1
+"""Columns the log table's vertical scrollbar takes."""
+LOG_FLEX_MIN = 8
+"""Fewest cells the reasons or the note column gets on the narrowest screen."""
+
 NOT_A_NUMBER = N_("Type the reading in °C as a number, e.g. 36.6 (Esc cancels).")
 
 _T = TypeVar("_T")
@@ -153,14 +162,21 @@ class LogScreen(Screen[None]):
             self.rows = rows
 
     def __init__(
-        self, port: KioskPort, *, tz: dt.tzinfo, pick: Callable[[str], None] | None = None
+        self,
+        port: KioskPort,
+        *,
+        tz: dt.tzinfo,
+        pick: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
         localize_bindings(self)
         self._port = port
         self._tz = tz
         self._pick = pick
+        self._clock = clock
         self._query = ""
+        self._rows: list[LogRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Text(_("Entry log"), style="bold"), id="log-title")
@@ -173,8 +189,7 @@ class LogScreen(Screen[None]):
         search = self.query_one(Input)
         search.cursor_blink = False
         search.focus()
-        table: DataTable[Text] = self.query_one(DataTable)
-        table.add_columns(_("When"), _("Kind"), _("Verdict"), _("Name"), _("Reasons"), _("Note"))
+        self._show_rows()
         self._search("")
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -187,7 +202,7 @@ class LogScreen(Screen[None]):
 
         # A guard searching in Chinese ("截图", "发热") finds the entries whose reason codes
         # those words describe, as the service does for English words.
-        table = {code: words.phrase(code) for code in REASON_WORDS}
+        table = {code: words.search_words(code) for code in REASON_WORDS}
         codes = [] if text.isascii() else codes_matching(text, table)
 
         def find() -> None:
@@ -212,23 +227,64 @@ class LogScreen(Screen[None]):
     def on_log_screen_found(self, message: Found) -> None:
         if message.query != self._query:
             return
+        self._rows = message.rows
+        self._show_rows()
+        n = len(message.rows)
+        count = _("{n} entries found") if message.query else _("{n} entries")
+        count = count.format(n=n) + _(" · Enter on a row shows its visit")
+        self.query_one("#log-count", Static).update(Text(count, style=lines.DIM_STYLE))
+
+    def on_resize(self) -> None:
+        self._show_rows()
+
+    def _when(self, at_ms: int, wide: bool) -> Text:
+        """``2026-11-23 15:56:00`` when there is room; else ``15:56:00`` today, ``11-22 15:56``."""
+        when = dt.datetime.fromtimestamp(at_ms / 1000, self._tz)
+        if wide:
+            return Text(when.strftime("%Y-%m-%d %H:%M:%S"))
+        today = dt.datetime.fromtimestamp(self._clock(), self._tz).date()
+        return Text(when.strftime("%H:%M:%S" if when.date() == today else "%m-%d %H:%M"))
+
+    def _show_rows(self) -> None:
+        """Fill the table so that it fits the screen's width: the reasons and the note share
+        the columns left, and a long one wraps inside its cell (the row grows) instead of
+        running off the screen.  Widths are in terminal cells (a CJK character takes two)."""
         table: DataTable[Text] = self.query_one(DataTable)
-        table.clear()
-        for row in message.rows:
-            when = dt.datetime.fromtimestamp(row.at_ms / 1000, self._tz)
-            table.add_row(
-                Text(when.strftime("%Y-%m-%d %H:%M:%S")),
+        screen_width = table.size.width or self.app.size.width
+        wide = screen_width >= LOG_WIDE_FROM
+        width = screen_width - LOG_SCROLLBAR
+        heads = [_("When"), _("Kind"), _("Verdict"), _("Name"), _("Reasons"), _("Note")]
+        cells = [
+            [
+                self._when(row.at_ms, wide),
                 Text(_(KIND_WORDS.get(row.kind, clean_text(row.kind, 16)))),
                 lines.verdict_text(row.verdict),
                 lines.log_name(row),
                 lines.log_reasons(row),
                 lines.log_note(row),
-                key=f"{row.entry_id}|{row.visit_id}",
+            ]
+            for row in self._rows
+        ]
+        need = [
+            max([cell_len(head), *(row[i].cell_len for row in cells)])
+            for i, head in enumerate(heads)
+        ]
+        pads = 2 * table.cell_padding * len(heads)
+        left = max(width - pads - sum(need[:4]), 2 * LOG_FLEX_MIN)
+        reasons, note = need[4], need[5]
+        if reasons + note > left:  # the reasons first, the note keeps a third or more
+            least = min(note, max(left // 3, LOG_FLEX_MIN, cell_len(heads[5])))
+            note = max(min(note, left - reasons), least)
+            reasons = max(left - note, LOG_FLEX_MIN)
+        widths: list[int | None] = [None, None, None, None, reasons, note]
+        table.clear(columns=True)
+        for head, column_width in zip(heads, widths, strict=True):
+            table.add_column(head, width=column_width)
+        for row, row_cells in zip(self._rows, cells, strict=True):
+            tall = any(c.cell_len > w for c, w in zip(row_cells[4:], (reasons, note), strict=True))
+            table.add_row(
+                *row_cells, key=f"{row.entry_id}|{row.visit_id}", height=None if tall else 1
             )
-        n = len(message.rows)
-        count = _("{n} entries found") if message.query else _("{n} entries")
-        count = count.format(n=n) + _(" · Enter on a row shows its visit")
-        self.query_one("#log-count", Static).update(Text(count, style=lines.DIM_STYLE))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -239,9 +295,9 @@ class LogScreen(Screen[None]):
 
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("a", N_("approve the visit on screen (a reason is required; the policy may refuse)")),
+    ("a", N_("approve the visit on screen (reason required; policy may refuse)")),
     ("d", N_("deny the visit on screen (a reason is required)")),
-    ("t", N_("enter the temperature; the visit is judged again with every reading")),
+    ("t", N_("enter the temperature; the visit is judged again with it")),
     ("m", N_("mask confirmed")),
     ("n", N_("no mask")),
     ("↑ / ↓", N_("pick a visit waiting for you; the keys then act on it")),
@@ -251,7 +307,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("l", N_("entry log, with search")),
     ("? / F1", N_("this help")),
     ("q / Ctrl+C", N_("quit")),
-    (N_("scanner"), N_("a keyboard-wedge scanner types the code and Enter; Esc clears the line")),
+    (N_("scanner"), N_("a hand scanner types the code and Enter; Esc clears the line")),
     ("Caps Lock", N_("keys work the same with Caps Lock or Shift")),
 )
 
@@ -277,23 +333,22 @@ class HelpScreen(ModalScreen[None]):
         localize_bindings(self)
 
     def compose(self) -> ComposeResult:
-        widest = max(cell_len(lines.verdict_word(v)) for v in lines.ADVICE)
-        legend = [
-            Text.assemble(
-                (
-                    lines.pad(f"{lines.SYMBOL[v]} {lines.verdict_word(v)}", widest + 2),
-                    lines.VERDICT_STYLE[v],
-                ),
-                "  ",
-                lines.advice(v),
-            )
-            for v in lines.ADVICE
-        ]
-        keys = [
-            Text.assemble((" " * max(10 - cell_len(_(key)), 0) + _(key), "bold"), "  ", _(what))
-            for key, what in HELP_KEYS
-        ]
-        body = Text("\n").join([Text(_("Keys"), style="bold"), *keys, Text(), *legend])
-        with VerticalScroll(id="dialog"):
-            yield Static(body)
+        with VerticalScroll(id="help"):
+            yield Static(help_text(), id="help-text")
             yield Static(Text(_("Esc closes"), style=lines.DIM_STYLE))
+
+
+def help_text() -> Table:
+    """The keys and the verdicts as a two-column grid: a description that is too long for
+    the screen wraps under itself (hanging indent), measured in cells (CJK takes two)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", no_wrap=True, style="bold")
+    grid.add_column(ratio=1, overflow="fold")
+    grid.add_row("", Text(_("Keys"), style="bold"))
+    for key, what in HELP_KEYS:
+        grid.add_row(_(key), Text(_(what)))
+    grid.add_row("", "")
+    for verdict in lines.ADVICE:
+        word = f"{lines.SYMBOL[verdict]} {lines.verdict_word(verdict)}"
+        grid.add_row(Text(word, style=lines.VERDICT_STYLE[verdict]), Text(lines.advice(verdict)))
+    return grid

@@ -9,6 +9,7 @@ calls the port, reads a clock or decides anything.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from itertools import groupby
 
@@ -19,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from kiosk.core import limits
+from kiosk.core.announcements import SoundStatus
 from kiosk.core.model import Decision, Verdict
 from kiosk.port import Counters as CounterValues
 from kiosk.port import KioskStatus, LogRow, VisitView
@@ -160,8 +162,16 @@ class StatusBar(TextLines):
     bar's width (in terminal cells: a CJK character takes two) is shown.
     """
 
-    def show_status(self, status: KioskStatus, now_s: float, tz: dt.tzinfo) -> None:
-        self._last = (status, now_s, tz)
+    def show_status(
+        self,
+        status: KioskStatus,
+        now_s: float,
+        tz: dt.tzinfo,
+        sound: SoundStatus | None = None,
+    ) -> None:
+        """``sound``: the kiosk's sound, whose note (if any) goes on the first line, else on
+        the second, else beside an OFFLINE without its cause: it is never cut off."""
+        self._last = (status, now_s, tz, sound)
         width = self.content_size.width or (self.app.size.width - 2 if self.is_attached else 80)
         lists = status.lists
         kiosk = Text.assemble((_("Kiosk "), "bold"), status.kiosk_id) if status.kiosk_id else None
@@ -170,29 +180,50 @@ class StatusBar(TextLines):
             lines.camera_text(status.camera, short=True),
             lines.sync_text(status.sync, now_s, tz, short=True),
         ]
-        first_forms = [lines.joined([kiosk, *full] if kiosk else full)]
+        first_parts = [[*opt(kiosk), *full]]
         if kiosk:
-            first_forms.append(lines.joined([kiosk, *short]))
-        first_forms.append(lines.joined(short))
+            first_parts.append([kiosk, *short])
+        first_parts.append(short)
         if status.log.fault:
-            first_forms = [lines.log_fault_text(status.log)]
-        second_forms = [
-            lines.joined(
-                [
-                    lines.list_age(label, age, lists),
-                    lines.list_age(label2, age2, lists),
-                    lines.clock_text(status.clock, now_s, tz),
-                ]
-            )
+            first_parts = [[lines.log_fault_text(status.log)]]
+        second_parts = [
+            [
+                lines.list_age(label, lists.trust_age_s, lists),
+                lines.list_age(label2, lists.revocation_age_s, lists),
+                lines.clock_text(status.clock, now_s, tz),
+            ]
             for label, label2 in ((_("Trust list"), _("Revocations")), (_("Trust"), _("Revoc.")))
-            for age, age2 in ((lists.trust_age_s, lists.revocation_age_s),)
         ]
-        self.show_lines([fitted(first_forms, width), fitted(second_forms, width)])
+        first_forms = [lines.joined(parts) for parts in first_parts]
+        second_forms = [lines.joined(parts) for parts in second_parts]
+        chosen = [fitted(first_forms, width), fitted(second_forms, width)]
+        heard = lines.sound_text(sound) if sound is not None else None
+        heard_short = lines.sound_text(sound, short=True) if sound is not None else None
+        if heard is not None and heard_short is not None:
+            bare_sync = dataclasses.replace(status.sync, last_error="")
+            bare = [short[0], lines.sync_text(bare_sync, now_s, tz, short=True), heard_short]
+            tries = [
+                (0, [lines.joined([*first_parts[0], heard])]),
+                (0, [lines.joined([*parts, heard_short]) for parts in first_parts]),
+                (1, [lines.joined([*parts, heard_short]) for parts in second_parts]),
+                (0, [lines.joined(bare)] if not status.log.fault else []),
+            ]
+            for row, forms in tries:
+                fitting = [form for form in forms if form.cell_len <= width]
+                if fitting:
+                    chosen[row] = fitting[0]
+                    break
+        self.show_lines(chosen)
 
     def on_resize(self) -> None:
         last = getattr(self, "_last", None)
         if last is not None:
             self.show_status(*last)
+
+
+def opt(text: Text | None) -> list[Text]:
+    """``[text]``, or nothing for None: an optional part of a status line."""
+    return [] if text is None else [text]
 
 
 class Counters(TextLines):

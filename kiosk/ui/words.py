@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from kiosk.core.display import clean_text
 from kiosk.core.errors import Reason, ReasonCode
@@ -212,6 +213,19 @@ def reason_words(reason: Reason) -> str:
         return _(template).format(**_values(reason))
     except (KeyError, IndexError, ValueError):
         return phrase(code)
+
+
+def search_words(code: ReasonCode) -> str:
+    """Everything the screen may say for ``code``, for the log search: its phrase and its
+    line with the facts left out (``到过高风险地区`` as well as ``到过风险地区``)."""
+    said = [phrase(code)]
+    template = REASON_TEMPLATES.get(code)
+    if template is not None:
+        line = _(template)
+        fillings = [_(w) for w in LEVEL_WORDS.values()] if "{level}" in line else [""]
+        for filling in fillings:
+            said.append(re.sub(r"\{\w+\}", "", line.replace("{level}", filling)))
+    return "\n".join(said)
 
 
 # --- certificates ----------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_each_new_person_is_heard_once_in_order_and_the_bell_stays_quiet(
 ) -> None:
     script, _, _ = _player(tmp_path, held=False)
     service, events = _service(tmp_path, issuer, f'player = "{script}"')
-    app = SimpleNamespace(bell_enabled=True)
+    app = SimpleNamespace(bell_enabled=True, show_sound=lambda _status: None)
     sound = _start_sound(service, app)
     try:
         assert app.bell_enabled is False  # a tone is heard instead
@@ -94,7 +94,7 @@ def test_each_new_person_is_heard_once_in_order_and_the_bell_stays_quiet(
 def test_a_player_that_hangs_never_holds_the_scan_loop(tmp_path: Path, issuer: Issuer) -> None:
     script, played, release = _player(tmp_path, held=True)
     service, events = _service(tmp_path, issuer, f'player = "{script}"')
-    app = SimpleNamespace(bell_enabled=True)
+    app = SimpleNamespace(bell_enabled=True, show_sound=lambda _status: None)
     sound = _start_sound(service, app)
     try:
         assert app.bell_enabled is False  # the probe is held: a tone is expected, not the bell
@@ -116,11 +116,13 @@ def test_a_player_that_hangs_never_holds_the_scan_loop(tmp_path: Path, issuer: I
 
 def test_without_a_player_the_bell_rings_and_nothing_fails(tmp_path: Path, issuer: Issuer) -> None:
     service, events = _service(tmp_path, issuer, 'player = "none"')
-    app = SimpleNamespace(bell_enabled=False)
+    told: list[object] = []
+    app = SimpleNamespace(bell_enabled=False, show_sound=told.append)
     sound = _start_sound(service, app)
     try:
         assert app.bell_enabled is True
         assert sound.status().note == "sound: player = none; off"
+        assert told == [sound.status()]  # the screen's status bar says why it is silent
         service.start()
         assert service.wait_source_done(timeout=20)
         assert wait_for(lambda: sum(isinstance(e, VisitEvent) and e.opened for e in events) == 3)
@@ -135,7 +137,7 @@ def test_a_failing_device_gives_the_bell_back(tmp_path: Path, issuer: Issuer) ->
     script.write_text("#!/bin/sh\necho 'no soundcards found' >&2\nexit 1\n")
     script.chmod(0o755)
     service, _ = _service(tmp_path, issuer, f'player = "{script}"')
-    app = SimpleNamespace(bell_enabled=True)
+    app = SimpleNamespace(bell_enabled=True, show_sound=lambda _status: None)
     sound = _start_sound(service, app)
     try:
         # (the bell is off only while the probe runs, which may already be over here)

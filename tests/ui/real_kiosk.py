@@ -42,7 +42,14 @@ class Clock:
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, issuer: Issuer, *, ctx: ScanContext | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        issuer: Issuer,
+        *,
+        ctx: ScanContext | None = None,
+        language: str = "en",
+    ) -> None:
         self.issuer = issuer
         path = tmp_path / "kiosk.toml"
         path.write_text(
@@ -61,7 +68,12 @@ class Rig:
         self.events: list[KioskEvent] = []
         self.service.subscribe(self.events.append)
         self.app = KioskApp(
-            self.service, bell=False, clock=self.wall, tz=samples.SITE, monotonic=self.mono
+            self.service,
+            bell=False,
+            clock=self.wall,
+            tz=samples.SITE,
+            monotonic=self.mono,
+            language=language,
         )
         self.minted = 0
 

@@ -492,7 +492,8 @@ def test_log_view_searches_the_port() -> None:
         await settle(pilot)
         text = table_text(table)
         assert table.row_count == 2
-        assert "2026-11-23 15:56:00 | override | ✓ ALLOW | Zhao *yu | approved by the guard" in text
+        # today's entries by their time at 80 columns (the full date from 120)
+        assert "15:56:00 | override | ✓ ALLOW | Zhao *yu | approved by the guard" in text
         assert "known staff member" in text
         assert "2 entries found" in str(app.screen.query_one("#log-count", Static).render())
         await pilot.press("escape")

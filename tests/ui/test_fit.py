@@ -2,7 +2,9 @@
 
 The same screens as the snapshots, checked as text (``screen_text``): each
 reason and waiting line appears whole on one row, the status bar is two rows
-that fit, and the verdict panel covers at least a third of the screen.
+that fit, and the verdict panel covers at least a third of the screen.  The
+override dialog, the log view and the help are checked the same way in the runs
+that take their snapshots (``tests/ui/fit_checks.py``), at every size they are taken.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import pytest
 from rich.cells import cell_len
 from textual.pilot import Pilot
 
+from kiosk.core.announcements import SoundStatus
+from kiosk.ui import lines
 from kiosk.ui.widgets import StatusBar, VerdictPanel
 from tests.ui.drive import drive, make_app
 from tests.ui.screen_text import screen_text
@@ -25,6 +29,8 @@ def test_nothing_is_cut(state: str, size: tuple[int, int], language: str) -> Non
     width, height = size
 
     async def script(pilot: Pilot[None]) -> None:
+        if state == "deny_offline":  # the tightest bar: offline with its cause, and no sound
+            app.show_sound(SoundStatus(enabled=True, note=NO_PLAYER))
         await show_state(pilot, port, state)
         rows = screen_text(app).splitlines()
 
@@ -42,9 +48,16 @@ def test_nothing_is_cut(state: str, size: tuple[int, int], language: str) -> Non
             assert whole(line)
             if width >= 100:  # abbreviated, never cut at the end, from 100 columns
                 assert not line.endswith("…"), line
+        if state == "deny_offline":  # the sound's note, whole or short, never cut off
+            silent = SoundStatus(enabled=True, note=NO_PLAYER)
+            forms = [lines.sound_text(silent), lines.sound_text(silent, short=True)]
+            assert any(f is not None and f.plain in bar.plain for f in forms), bar.plain
         panel = app.query_one(VerdictPanel)
         assert panel.region.width * panel.region.height * 3 >= width * height
         for certificate in app.query_one("#certificates").rows:  # type: ignore[attr-defined]
             assert whole(certificate.plain)
 
     drive(app, script, size=size)
+
+
+NO_PLAYER = "sound: no audio player (aplay, paplay or sox's play); off"

@@ -2,11 +2,12 @@
 
 Each app runs with a fixed clock, a fixed time zone and a fake port, so the
 pictures change only when the layout does.  Every main-screen state is taken
-at the five sizes the kiosk claims (80x24 to 200x60) in both languages; the
-dialogs and the log view, whose layout does not depend on the verdict, at the
-smallest and a wide size.  Update them on purpose with
+at the five sizes the kiosk claims (80x24 to 200x60) in both languages, and
+so are the override dialog and the log view; the help at the smallest size,
+where it is tightest.  Update them on purpose with
 ``pytest tests/ui --snapshot-update`` and look at the SVGs before committing
-(``tests/ui/test_fit.py`` checks the same screens as text: nothing cut).
+(``tests/ui/test_fit.py`` checks the main screens as text: nothing cut; the dialog, the
+log view and the help are checked in the same runs, ``tests/ui/fit_checks.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from textual.pilot import Pilot
 
 from kiosk.port import StatusEvent
-from tests.ui import samples
+from tests.ui import fit_checks, samples
 from tests.ui.drive import deliver, make_app, settle, type_text
 
 SnapCompare = Callable[..., bool]
@@ -71,7 +72,7 @@ def test_markup_names_literal(snap_compare: SnapCompare) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_override_dialog_refuses_empty_reason(
     snap_compare: SnapCompare, size: tuple[int, int], language: str
 ) -> None:
@@ -84,12 +85,13 @@ def test_override_dialog_refuses_empty_reason(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
+        fit_checks.dialog_fits(app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_log_view(snap_compare: SnapCompare, size: tuple[int, int], language: str) -> None:
     app, _ = make_app(language=language)
 
@@ -97,7 +99,22 @@ def test_log_view(snap_compare: SnapCompare, size: tuple[int, int], language: st
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
+        fit_checks.log_fits(app, len(samples.rows()))
         await type_text(pilot, "zhao")
         await settle(pilot)
+        fit_checks.log_fits(app, 2)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_help(snap_compare: SnapCompare, language: str) -> None:
+    app, _ = make_app(language=language)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        fit_checks.help_fits(app)  # the tightest size: the help is 80 wide at most
+
+    assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
