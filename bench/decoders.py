@@ -25,7 +25,8 @@ default with one setting changed at a time, so that every setting of the default
 stage is measured on the footage and on real photos side by side.
 
 ``--motion N`` reads only N motion-blurred phones at 720p, blur lengths spread evenly
-over ``MOTION_LENGTHS`` (the issue's target: 10 of 12), with every column.
+over ``MOTION_LENGTHS`` (the issue's target: 10 of 12), with every column, the
+``--settings`` ones included.
 
 Prints Markdown; the figures go to BENCHMARKS.md.
 """
@@ -346,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # stills are unrelated frames: each one's noise is estimated on its own
     decoders["cascade"] = Cascade(fallback_after=15, noise_every=1)
     decoders[LUMINANCE] = Cascade(fallback_after=15, noise_every=1)
-    if args.settings:
+    if args.settings or args.motion:
         decoders.update(settings_columns())
     missing = [b for b in BACKENDS if b not in available]
     if args.photos_only:

@@ -188,7 +188,7 @@ def blurred_regions(grey: np.ndarray, limit: int = 2) -> list[tuple[tuple[int, i
     """Up to ``limit`` squares (corners in frame pixels, clockwise from the top left)
     where a smeared code may be, largest first: blocks of dense cells on a half-size copy
     of the frame whose gradients do not all lean one way, about square and the size of a
-    code.  About half a millisecond a 720p frame; whether a square really holds a smear is
+    code.  A millisecond or two a 720p frame; whether a square really holds a smear is
     left to ``estimate``."""
     import cv2
 
