@@ -81,6 +81,8 @@ def columns(compare: Path | None, settings: bool) -> dict[str, Factory]:
             ("locating Model 2 only", dataclasses.replace(d, locate_family=False)),
             ("no downscale tries", dataclasses.replace(d, downscale=False)),
             ("no rescue", dataclasses.replace(d, rescue=False)),
+            ("deblur located symbols", dataclasses.replace(d, deblur=True)),
+            ("deblur + hunt", dataclasses.replace(d, deblur=True, hunt=True)),
         ):
             out[f"this branch, {label}"] = lambda c=changed: settings_reader(c)
     return out

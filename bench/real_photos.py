@@ -19,7 +19,10 @@ stream default with one setting changed, so every setting is measured on real
 photos (``bench/decoders.py`` measures the same on the generated footage).
 Every column reads the kiosk's grey (``to_grey``, blue-weighted) but the
 library-defaults column (BGR, as a caller of the library would pass it) and the
-luminance column.  ``--quick`` runs only the three main columns.
+luminance column.  ``--quick`` runs only the main columns: the three above, and the
+stills default without the deblur stage (``ReadSettings.deblur``, ``hunt``), as it
+read before it, and the stream default with the deblur of located symbols, side by
+side.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def _settings(settings: ReadSettings, *, grey: str = "kiosk") -> Column:
 
 def _alone(**changes: bool) -> ReadSettings:
     """zxing-cpp with the default's settings, every stage of its own off, ``changes`` on."""
-    base = dict(smooth=False, rescue=False, stills=False)
+    base = dict(smooth=False, rescue=False, deblur=False, hunt=False, stills=False)
     return dataclasses.replace(DEFAULT_SETTINGS, **{**base, **changes})
 
 
@@ -81,6 +84,12 @@ def columns(quick: bool) -> dict[str, Column]:
         "kiosk default (stills)": _settings(STILLS_SETTINGS),
         "kiosk default (stream frame)": _settings(DEFAULT_SETTINGS),
         "zxing-cpp defaults": _settings(LIBRARY_DEFAULTS, grey="bgr"),
+        "stills, no deblur (before)": _settings(
+            dataclasses.replace(STILLS_SETTINGS, deblur=False, hunt=False)
+        ),
+        "stream frame, deblur located symbols": _settings(
+            dataclasses.replace(DEFAULT_SETTINGS, deblur=True)
+        ),
     }
     if quick:
         return main
@@ -91,6 +100,8 @@ def columns(quick: bool) -> dict[str, Column]:
         "stage: + rescue": _settings(_alone(rescue=True)),
         "stage: + smoothing of noisy frames": _settings(_alone(smooth=True)),
         "stage: + stills views": _settings(_alone(stills=True)),
+        "stage: + rescue, deblur of located symbols": _settings(_alone(rescue=True, deblur=True)),
+        "stage: + deblur hunt": _settings(_alone(hunt=True)),
         "stream, QR family reads (not Model 2 only)": _settings(
             dataclasses.replace(d, model2_only=False)
         ),
@@ -145,7 +156,7 @@ def run(photos: Path, cols: dict[str, Column]) -> dict[str, Tally]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=Path, default=PHOTOS, help="the labelled photo set")
-    parser.add_argument("--quick", action="store_true", help="the three main columns only")
+    parser.add_argument("--quick", action="store_true", help="the main columns only")
     args = parser.parse_args()
     photos = args.photos.resolve()
     if not (photos / "labels.json").is_file():

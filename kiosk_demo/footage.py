@@ -659,9 +659,17 @@ def render_family_still(texts: Sequence[str], size: Size, rng: np.random.Generat
 
 
 def render_still(
-    text: str | None, category: str, size: Size, rng: np.random.Generator
+    text: str | None,
+    category: str,
+    size: Size,
+    rng: np.random.Generator,
+    *,
+    motion_px: float | None = None,
 ) -> np.ndarray:
-    """One still frame of ``category`` showing ``text`` (ignored for ``empty``)."""
+    """One still frame of ``category`` showing ``text`` (ignored for ``empty``).
+
+    ``motion_px``: a ``motion`` frame's blur length in pixels (None: 4 to 12 at random),
+    for a set of motion-blurred phones over a chosen range of lengths."""
     w, h = size
     bg = render_background(size, rng)
     if category == "empty":
@@ -700,6 +708,8 @@ def render_still(
     motion = None
     if category == "motion":
         motion = (rng.uniform(4, 12), rng.uniform(0, 180))
+        if motion_px is not None:
+            motion = (motion_px, motion[1])
     contrast = rng.uniform(0.25, 0.4) if category == "low_contrast" else rng.uniform(0.8, 1.0)
     if category == "coloured":  # a phone at any brightness, its code drawn in colour
         contrast = rng.uniform(0.3, 1.0)

@@ -25,7 +25,8 @@ Backends, measured in ``BENCHMARKS.md``:
   cost the same as plain ``zxing``.  A noisy frame (a short exposure with the
   camera's gain up, a dark lobby) is smoothed first: noise makes zxing-cpp's
   finder search several times slower.  Stills (a folder of photos) are also
-  read in two more whole-frame views.  Every symbol is returned, in reading
+  read in two more whole-frame views, and a code smeared by motion is found and
+  deblurred (``kiosk.adapters.deblur``).  Every symbol is returned, in reading
   order (``reading_order``).
 - ``zbar`` (pyzbar, optional extra ``zbar``, needs the system's libzbar0): it
   does not read inverted codes, so a frame it finds nothing in is inverted and
@@ -49,6 +50,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from kiosk.adapters import deblur
 
 BACKENDS = ("zxing", "zxing-rescue", "zbar", "opencv")
 """Every decoder backend this module knows, available or not."""
@@ -206,6 +209,18 @@ def noise_sigma(grey: np.ndarray) -> float:
 RESCUE_MARGIN = 0.6
 """Margin around a detected-but-unread symbol, as a share of its size, for the rescue crop."""
 
+DEBLUR_MARGIN = 0.3
+"""Margin around a blurred symbol's square, as a share of its size, for the deblur crop:
+the deconvolution needs the code's quiet zone and some screen around it."""
+
+DEBLUR_SIDE = 480
+"""A deblur crop larger than this (pixels, its longer side) is shrunk to it first: the FFTs
+cost its area, and a code that large has modules to spare."""
+
+DEBLUR_CAP = 2
+"""At most this many symbols a frame are deblurred (each costs a few FFTs of its crop and
+up to three reads of it enlarged)."""
+
 STILLS_UPSCALE = 1.5
 """The stills view's scale: real photos' smallest codes (a sheet of many codes) have modules
 of 2-3 pixels, which zxing-cpp reads once enlarged."""
@@ -225,9 +240,15 @@ class ReadSettings:
     bright spot) the rescue then reads;
     ``downscale``/``rotate``: zxing-cpp's tries (``DOWNSCALE_TRIES``, ``ROTATE_TRIES``);
     ``smooth``: a noisy frame is smoothed first (``NOISY_SIGMA``); ``rescue``: a symbol
-    located but not read is read again from a sharpened, upscaled crop; ``stills``: a
-    photo is also read in two more whole-frame views (``stills_views``), which a frame of a
-    stream cannot afford.
+    located but not read is read again from a sharpened, upscaled crop; ``deblur``: a
+    symbol located but not read even so, if its crop shows a linear motion blur, is read
+    from the crop deconvolved (``kiosk.adapters.deblur``; at most ``DEBLUR_CAP`` a frame);
+    ``hunt``: squares of dense gradients (``deblur.blurred_regions``) that no read
+    covers are deblurred too, if smeared: a smear past a module hides the finder
+    patterns from the locator, so this is the only way to such a code, and it costs
+    every frame with texture in view; both on stills only; ``stills``: a photo is also
+    read in two more whole-frame views (``stills_views``), which a frame of a stream
+    cannot afford.
     """
 
     model2_only: bool = True
@@ -236,13 +257,19 @@ class ReadSettings:
     rotate: bool = ROTATE_TRIES
     smooth: bool = True
     rescue: bool = True
+    deblur: bool = False
+    hunt: bool = False
     stills: bool = False
 
 
 DEFAULT_SETTINGS = ReadSettings()
-"""The default stage on a stream of frames."""
+"""The default stage on a stream of frames.  No deblurring: on the footage's motion frames
+a smear that defeats the rescue also hides the finder patterns, so the located symbols it
+would deblur are almost never the smeared phone (it read none more, on the footage or on
+real photos), and the hunt costs tens of milliseconds a textured frame.  A stream has the
+camera's short exposure instead, and the next frame (BENCHMARKS.md, "Motion blur")."""
 
-STILLS_SETTINGS = ReadSettings(stills=True)
+STILLS_SETTINGS = ReadSettings(stills=True, deblur=True, hunt=True)
 """The default stage on stills (a folder of photos, ``kiosk decode``)."""
 
 PLAIN_SETTINGS = ReadSettings(rotate=True, smooth=False, rescue=False)
@@ -254,12 +281,15 @@ LIBRARY_DEFAULTS = ReadSettings(
 """zxing-cpp's own defaults (QR family), for the benchmarks' side-by-side column."""
 
 
-def _crop(grey: np.ndarray, corners: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, int, int]:
-    """The part of the frame around a symbol's corners, with a margin; and its offset."""
+def _crop(
+    grey: np.ndarray, corners: tuple[tuple[int, int], ...], share: float = RESCUE_MARGIN
+) -> tuple[np.ndarray, int, int]:
+    """The part of the frame around a symbol's corners, with a margin of ``share`` of its
+    size; and its offset."""
     xs = [x for x, _ in corners]
     ys = [y for _, y in corners]
     side = max(max(xs) - min(xs), max(ys) - min(ys))
-    margin = int(side * RESCUE_MARGIN) + 8
+    margin = int(side * share) + 8
     h, w = grey.shape[:2]
     x0, y0 = max(0, min(xs) - margin), max(0, min(ys) - margin)
     x1, y1 = min(w, max(xs) + margin), min(h, max(ys) + margin)
@@ -354,6 +384,25 @@ def _zxing_reader(settings: ReadSettings = DEFAULT_SETTINGS) -> Reader:
             found.append((text, corners))
             return True
 
+        def deblurred(grey: np.ndarray, corners: tuple[tuple[int, int], ...], share: float) -> None:
+            """Read the symbol at ``corners`` from its crop deconvolved, if it is smeared."""
+            import cv2
+
+            inner = _crop(grey, corners, share / 2)[0]
+            crop, x0, y0 = _crop(grey, corners, share)
+            shrink = min(1.0, DEBLUR_SIDE / max(crop.shape))
+            if shrink < 1.0:
+                crop = cv2.resize(crop, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+                inner = cv2.resize(inner, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+            blur = deblur.estimate(inner)
+            if blur is None:
+                return
+            scale = deblur.VIEW_SCALE * shrink
+            for view in deblur.deblurred_views(crop, blur):
+                reads = zxingcpp.read_barcodes(view, formats=formats, try_rotate=settings.rotate)
+                if [add(_as_text(b.text), corners_of(b, scale, x0, y0)) for b in reads if b.valid]:
+                    return
+
         if settings.smooth and (noise_sigma(grey) if noise is None else noise) >= NOISY_SIGMA:
             import cv2
 
@@ -369,6 +418,7 @@ def _zxing_reader(settings: ReadSettings = DEFAULT_SETTINGS) -> Reader:
                 add(_as_text(barcode.text), corners_of(barcode))
             else:
                 unread.append(corners_of(barcode))
+        blurred = []
         for corners in unread:
             if any(same_symbol(corners, c) for _, c in found):
                 continue  # read after all, in another of the library's tries
@@ -380,6 +430,19 @@ def _zxing_reader(settings: ReadSettings = DEFAULT_SETTINGS) -> Reader:
                 ]
                 if added:
                     break
+            else:
+                blurred.append((corners, RESCUE_MARGIN))
+        if settings.hunt:
+            blurred += [(c, DEBLUR_MARGIN) for c in deblur.blurred_regions(grey)]
+        if settings.deblur or settings.hunt:
+            tried = 0
+            for corners, share in blurred:
+                if tried >= DEBLUR_CAP:
+                    break
+                if any(same_symbol(corners, c) for _, c in found):
+                    continue
+                tried += 1
+                deblurred(grey, corners, share)
         if settings.stills:
             for view, scale, is_global in _stills_views(grey):
                 for b in zxingcpp.read_barcodes(
