@@ -20,20 +20,16 @@ from typing import Any
 from kiosk.core.entry import Entry, entry_from_wire
 from kiosk.core.report import DAY_MS, Report, build_report, iso_local, report_to_json
 from kiosk.report_render import render_html
-from server_stub.storage import ServerStore
+from server_stub.store_port import Store
 
 
 def _entries(
-    store: ServerStore, kiosks: list[str], start_ms: int, end_ms: int
+    store: Store, kiosks: list[str], start_ms: int, end_ms: int
 ) -> tuple[list[Entry], dict[str, list[tuple[int, int | None]]]]:
     entries: list[Entry] = []
     acks: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     for kiosk in kiosks:
-        rows = store.query(
-            "SELECT body, prev_hash, hash, received_ms FROM entries"
-            " WHERE kiosk_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY seq",
-            (kiosk, start_ms - DAY_MS, end_ms + DAY_MS),
-        )
+        rows = store.entry_rows(kiosk, start_ms - DAY_MS, end_ms + DAY_MS)
         acks[kiosk] = []
         for body, prev, h, received in rows:
             e = entry_from_wire({**json.loads(body), "prev_hash": prev, "hash": h})
@@ -43,7 +39,7 @@ def _entries(
     return entries, dict(acks)
 
 
-def sites(store: ServerStore) -> dict[str, list[str]]:
+def sites(store: Store) -> dict[str, list[str]]:
     """Site -> its registered kiosks (a kiosk registered without a site is its own site)."""
     out: dict[str, list[str]] = defaultdict(list)
     for kiosk, site, _salt in store.deployments():
@@ -52,7 +48,7 @@ def sites(store: ServerStore) -> dict[str, list[str]]:
 
 
 def report_for(
-    store: ServerStore,
+    store: Store,
     kiosks: list[str],
     *,
     start_ms: int,
@@ -67,11 +63,9 @@ def report_for(
     )  # fmt: skip
 
 
-def health(store: ServerStore) -> list[dict[str, Any]]:
+def health(store: Store) -> list[dict[str, Any]]:
     """What the server saw of each registered kiosk (see the module docstring)."""
-    last_batch = dict(
-        store.query("SELECT kiosk_id, max(received_ms) FROM batches GROUP BY kiosk_id")
-    )
+    last_batch = store.last_contacts()
     out = []
     site_of = {k: s for k, s, _ in store.deployments()}
     stats = {s.kiosk_id: s for s in store.stats()}
@@ -95,7 +89,7 @@ def health(store: ServerStore) -> list[dict[str, Any]]:
 
 
 def full_report(
-    store: ServerStore, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
+    store: Store, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
 ) -> dict[str, Any]:
     """All sites, each site and each kiosk, with kiosk health, as JSON-ready data."""
     by_site = sites(store)
@@ -117,7 +111,7 @@ def full_report(
 
 
 def dashboard_html(
-    store: ServerStore, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
+    store: Store, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
 ) -> str:
     """All sites' report as the kiosk's HTML page, with a kiosk health table added."""
     every = sorted(k for ks in sites(store).values() for k in ks)

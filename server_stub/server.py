@@ -92,7 +92,13 @@ from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faul
 from server_stub.guarded_http import guarded_h11
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.reports import dashboard_html, full_report
-from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
+from server_stub.store_port import (
+    ChainBreakError,
+    ConflictError,
+    SeqConflictError,
+    Store,
+    open_store,
+)
 from server_stub.trace import trace
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -147,6 +153,9 @@ class ServerSettings:
     unsigned acks."""
     ack_key_path: Path | None = None
     """The server's Ed25519 ack key (PEM); None: ``server-ack-key.pem`` beside the database."""
+    db_url: str | None = None
+    """A ``postgresql://`` URL: the store is that database (``server_stub.pg_store``) and
+    ``db_path`` only says where the ack key is kept by default."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
 
@@ -202,7 +211,7 @@ def load_ed25519_public_pem(pem: str | bytes) -> ed25519.Ed25519PublicKey:
 class BatchHandler:
     """Checks and stores one batch; synchronous, run in a worker thread."""
 
-    def __init__(self, store: ServerStore, settings: ServerSettings) -> None:
+    def __init__(self, store: Store, settings: ServerSettings) -> None:
         self.store = store
         self.settings = settings
         self._keys: dict[str, tuple[str, ed25519.Ed25519PublicKey]] = {}
@@ -630,8 +639,9 @@ def make_signer(settings: ServerSettings) -> AckSigner:
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
-    """The server application; opens (or creates) the database at ``settings.db_path``."""
-    store = ServerStore(settings.db_path)
+    """The server application; opens (or creates) the database at ``settings.db_path``
+    (or ``settings.db_url``)."""
+    store = open_store(settings.db_url or settings.db_path)
     handler = BatchHandler(store, settings)
     signer = make_signer(settings)
     injector = FaultInjector(settings.faults, seed=settings.fault_seed)
@@ -984,7 +994,7 @@ class ServerThread:
         )
 
     @property
-    def store(self) -> ServerStore:
+    def store(self) -> Store:
         return self.app.state.store  # type: ignore[no-any-return]
 
     @property
