@@ -110,6 +110,21 @@ ENTRY_COLUMNS = (
 )
 
 
+HOLDER_SCANS_SQL = (
+    "SELECT id, kiosk_id, at_ms FROM entries WHERE holder_key = %s AND kind = 'scan'"
+    " AND at_ms >= %s AND at_ms < %s AND kiosk_id = ANY(%s)"
+    ' ORDER BY at_ms, kiosk_id COLLATE "C"'
+)
+"""Tracing, the case's scans: the ``entries_by_holder`` index (bench/pg_trace.py explains it)."""
+
+SCANS_NEAR_SQL = (
+    "SELECT holder_key, body::jsonb ->> 'name' FROM entries"
+    " WHERE kind = 'scan' AND at_ms >= %s AND at_ms <= %s AND kiosk_id = ANY(%s)"
+    " AND holder_key <> '' AND holder_key <> %s"
+)
+"""Tracing, who was there: the ``entries_by_kiosk_time`` index, one range per kiosk."""
+
+
 def redact(url: str) -> str:
     """The URL with its password, if any, replaced by ``***``."""
     return re.sub(r"(://[^/:@]*):[^/@]*@", r"\1:***@", url)
@@ -485,21 +500,11 @@ class PgStore:
     def holder_scans(
         self, holder_key: str, kiosk_ids: Sequence[str], start_ms: int, end_ms: int
     ) -> list[tuple[str, str, int]]:
-        rows = self._all(
-            "SELECT id, kiosk_id, at_ms FROM entries WHERE holder_key = %s AND kind = 'scan'"
-            " AND at_ms >= %s AND at_ms < %s AND kiosk_id = ANY(%s)"
-            ' ORDER BY at_ms, kiosk_id COLLATE "C"',
-            (holder_key, start_ms, end_ms, list(kiosk_ids)),
-        )
+        rows = self._all(HOLDER_SCANS_SQL, (holder_key, start_ms, end_ms, list(kiosk_ids)))
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def scans_near(
         self, kiosk_ids: Sequence[str], start_ms: int, end_ms: int, exclude_key: str
     ) -> list[tuple[str, str | None]]:
-        rows = self._all(
-            "SELECT holder_key, body::jsonb ->> 'name' FROM entries"
-            " WHERE kind = 'scan' AND at_ms >= %s AND at_ms <= %s AND kiosk_id = ANY(%s)"
-            " AND holder_key <> '' AND holder_key <> %s",
-            (start_ms, end_ms, list(kiosk_ids), exclude_key),
-        )
+        rows = self._all(SCANS_NEAR_SQL, (start_ms, end_ms, list(kiosk_ids), exclude_key))
         return [(str(r[0]), None if r[1] is None else str(r[1])) for r in rows]

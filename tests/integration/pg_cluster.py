@@ -76,14 +76,17 @@ class PgCluster:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise RuntimeError(f"{tool} failed ({out.returncode}): {out.stderr}{out.stdout}{tail}")
 
-    def start(self) -> PgCluster:
+    def start(self, *, durable: bool = False, settings: str = "") -> PgCluster:
+        """Start it: fsync and synchronous commit off unless ``durable`` (benchmarks);
+        ``settings``: more ``-c name=value`` server options."""
         self._pg(
             "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
             "--locale=C", "--no-sync",
         )  # fmt: skip
+        fast = "" if durable else "-F -c synchronous_commit=off -c full_page_writes=off"
         options = (
-            f"-F -k {self.dir} -p 5432 -c listen_addresses='' -c synchronous_commit=off"
-            " -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
+            f"{fast} -k {self.dir} -p 5432 -c listen_addresses='' -c max_connections=60"
+            f" -c shared_buffers=32MB {settings}"
         )
         self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
                  "-t", "60", "-o", options, "start")  # fmt: skip
