@@ -102,6 +102,12 @@ CREATE TABLE IF NOT EXISTS admin_tokens (
     token_sha256    TEXT PRIMARY KEY,
     created_ms      BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS kiosk_health (
+    kiosk_id        TEXT PRIMARY KEY,
+    received_ms     BIGINT NOT NULL,
+    sent_at_ms      BIGINT NOT NULL,
+    fields          TEXT NOT NULL
+);
 """
 
 ENTRY_COLUMNS = (
@@ -405,6 +411,23 @@ class PgStore:
             if head:
                 heads[int(head["seq"])] = str(head["hash"])
         return sorted(heads.items())
+
+    def record_health(
+        self, kiosk_id: str, *, received_ms: int, sent_at_ms: int, fields: dict[str, Any]
+    ) -> bool:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO kiosk_health (kiosk_id, received_ms, sent_at_ms, fields)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (kiosk_id) DO UPDATE SET"
+                " received_ms = excluded.received_ms, sent_at_ms = excluded.sent_at_ms,"
+                " fields = excluded.fields WHERE excluded.sent_at_ms >= kiosk_health.sent_at_ms",
+                (kiosk_id, received_ms, sent_at_ms, json.dumps(fields, sort_keys=True)),
+            )
+            return cur.rowcount > 0
+
+    def health_reports(self) -> dict[str, tuple[int, dict[str, Any]]]:
+        rows = self._all("SELECT kiosk_id, received_ms, fields FROM kiosk_health")
+        return {str(r[0]): (int(r[1]), json.loads(r[2])) for r in rows}
 
     def seq_conflicts(self, kiosk_id: str) -> int:
         row = self._one("SELECT count(*) FROM seq_conflicts WHERE kiosk_id = %s", (kiosk_id,))

@@ -5,9 +5,10 @@ the kiosks sent.  The server's sync figures are better founded than a kiosk's
 own: an entry's "acknowledged at" is when the server stored it
 (``received_ms``).  Kiosk health is what the server itself saw: last contact
 (the newest batch), newest entry, entries and batches held, whether the log
-is held complete, and refused seq conflicts.  Backlog, list and policy
-versions, clock offset and parked batches live on the kiosk and are not sent
-to the server today, so they are not here.
+is held complete, and refused seq conflicts; beside it what the kiosk itself
+reported in its newest health report (``server_stub.health``: backlog,
+parked batches, list and policy versions, clock offset, failed requests),
+with when that report came.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def health(store: Store) -> list[dict[str, Any]]:
     """What the server saw of each registered kiosk (see the module docstring)."""
     last_batch = store.last_contacts()
     out = []
+    reported = store.health_reports()
     site_of = {k: s for k, s, _ in store.deployments()}
     stats = {s.kiosk_id: s for s in store.stats()}
     for kiosk in sorted(site_of):
@@ -83,6 +85,8 @@ def health(store: Store) -> list[dict[str, Any]]:
                 "log_complete": chain.ok,
                 "log_message": chain.message,
                 "seq_conflicts": store.seq_conflicts(kiosk),
+                "reported_ms": reported[kiosk][0] if kiosk in reported else None,
+                "reported": reported[kiosk][1] if kiosk in reported else None,
             }
         )
     return out
@@ -124,6 +128,24 @@ def dashboard_html(
     def when(ms: int | None) -> str:
         return "never" if ms is None else iso_local(ms, utc_offset_min)
 
+    def said(h: dict[str, Any], name: str) -> str:
+        r = h["reported"]
+        if r is None:
+            return "-"
+        value = r.get(name)
+        if value is None:
+            return "unknown"
+        if name == "clock_offset_ms":
+            return f"{value / 1000:+.1f} s"
+        if name == "backlog" and r.get("oldest_unsent_ms") is not None:
+            return f"{value} (oldest {when(r['oldest_unsent_ms'])})"
+        return str(value)
+
+    def lists(h: dict[str, Any]) -> str:
+        return " / ".join(
+            said(h, n) for n in ("trust_list_version", "revocation_version", "policy_version")
+        )
+
     rows = "".join(
         "<tr>"
         + "".join(
@@ -131,18 +153,23 @@ def dashboard_html(
             for v in (
                 h["kiosk_id"], h["site"], when(h["last_contact_ms"]), when(h["newest_entry_ms"]),
                 h["entries"], h["batches"], h["log_message"], h["seq_conflicts"],
+                when(h["reported_ms"]), said(h, "backlog"), said(h, "parked_batches"),
+                lists(h), said(h, "clock_offset_ms"), said(h, "failed_attempts"),
             )
         )
         + "</tr>"
         for h in health(store)
     )  # fmt: skip
     heads = ("kiosk", "site", "last contact", "newest entry", "entries", "batches", "log",
-             "seq conflicts")  # fmt: skip
+             "seq conflicts", "health reported", "backlog", "parked batches",
+             "lists (trust / revocations / policy)", "clock offset",
+             "failed requests")  # fmt: skip
     table = (
         '<h2>Kiosk health</h2><table id="health"><tr>'
         + "".join(f'<th class="l">{h}</th>' for h in heads)
         + f"</tr>{rows}</table>"
-        '<p class="note">Backlog, list and policy versions, clock offset and parked batches are'
-        " kept by each kiosk and not sent to the server: see kiosk report on the kiosk.</p>"
+        '<p class="note">Backlog, parked batches, versions, clock offset and failed requests are'
+        " what each kiosk reported after its last sync round that reached the server"
+        ' ("-": no report yet).</p>'
     )
     return page.replace("</body>", table + "</body>")

@@ -83,6 +83,7 @@ from kiosk.core.server_signed import (
     batch_statement,
     heads_fields,
     heads_statement,
+    health_statement,
     policy_digest,
     rekey_statement,
     time_fields,
@@ -90,6 +91,7 @@ from kiosk.core.server_signed import (
 from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.guarded_http import guarded_h11
+from server_stub.health import MAX_HEALTH_BYTES, parse_health
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.reports import dashboard_html, full_report
 from server_stub.store_port import (
@@ -821,6 +823,30 @@ def create_app(settings: ServerSettings) -> FastAPI:
         fields = heads_fields(kiosk_id, nonce, int(settings.clock() * 1000), held)
         body, signed = signer.sign(fields)
         return Response(body, media_type="application/json", headers={"X-Ack-Signature": signed})
+
+    @app.post("/v1/health")
+    async def kiosk_health(request: Request) -> dict[str, Any]:
+        """A kiosk's health report (``server_stub.health``), signed by its key over
+        ``health_statement(kiosk id, SHA-256 of the body)``; the newest is kept."""
+        body = await _read_body(request, MAX_HEALTH_BYTES)
+        kiosk_id = request.headers.get("x-kiosk-id", "")
+        key = handler._public_key(kiosk_id) if kiosk_id else None
+        if key is None:
+            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        try:
+            signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True)
+            key.verify(signature, health_statement(kiosk_id, hashlib.sha256(body).hexdigest()))
+        except (binascii.Error, ValueError, InvalidSignature):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Signature does not verify") from None
+        try:
+            sent_at_ms, fields = parse_health(body, kiosk_id)
+        except ValueError as exc:
+            raise Rejected(422, "SCHEMA", str(exc)) from None
+        now_ms = int(settings.clock() * 1000)
+        kept = store.record_health(
+            kiosk_id, received_ms=now_ms, sent_at_ms=sent_at_ms, fields=fields
+        )
+        return {"kept": kept, "server_time_ms": now_ms}
 
     @app.get("/v1/ack-key")
     def ack_key() -> Response:

@@ -92,6 +92,12 @@ CREATE TABLE IF NOT EXISTS admin_tokens (
     token_sha256    TEXT PRIMARY KEY,
     created_ms      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS kiosk_health (
+    kiosk_id        TEXT PRIMARY KEY,
+    received_ms     INTEGER NOT NULL,
+    sent_at_ms      INTEGER NOT NULL,
+    fields          TEXT NOT NULL
+);
 """
 
 _MIGRATIONS = (
@@ -405,6 +411,26 @@ class ServerStore:
                 "SELECT kiosk_id, max(received_ms) FROM batches GROUP BY kiosk_id"
             ).fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
+
+    def record_health(
+        self, kiosk_id: str, *, received_ms: int, sent_at_ms: int, fields: dict[str, Any]
+    ) -> bool:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO kiosk_health (kiosk_id, received_ms, sent_at_ms, fields)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET"
+                " received_ms = excluded.received_ms, sent_at_ms = excluded.sent_at_ms,"
+                " fields = excluded.fields WHERE excluded.sent_at_ms >= kiosk_health.sent_at_ms",
+                (kiosk_id, received_ms, sent_at_ms, json.dumps(fields, sort_keys=True)),
+            )
+        return cur.rowcount > 0
+
+    def health_reports(self) -> dict[str, tuple[int, dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kiosk_id, received_ms, fields FROM kiosk_health"
+            ).fetchall()
+        return {str(r[0]): (int(r[1]), json.loads(r[2])) for r in rows}
 
     def seq_conflicts(self, kiosk_id: str) -> int:
         with self._lock:

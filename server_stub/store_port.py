@@ -175,6 +175,17 @@ class Store(Protocol):
         """Kiosk id -> when its newest batch was received (ms)."""
         ...
 
+    def record_health(
+        self, kiosk_id: str, *, received_ms: int, sent_at_ms: int, fields: dict[str, Any]
+    ) -> bool:
+        """Keep a kiosk's health report unless a newer one (by the kiosk's ``sent_at_ms``)
+        is held; True when kept."""
+        ...
+
+    def health_reports(self) -> dict[str, tuple[int, dict[str, Any]]]:
+        """Kiosk id -> (received at ms, fields) of its newest health report."""
+        ...
+
     # --- reading entries -----------------------------------------------------
 
     def entry_count(self, kiosk_id: str | None = None) -> int: ...

@@ -103,6 +103,7 @@ from kiosk.core.server_signed import (
     check_policy_scope,
     check_time,
     heads_statement,
+    health_statement,
     parse_ack_key_cert,
     pinned_ack_key,
     policy_scope,
@@ -186,6 +187,10 @@ def _server_message(response: Answer) -> tuple[str, str]:
         return "", response.body[:200].decode("utf-8", "replace").replace("\n", " ")
 
 
+HEALTH_INTERVAL_S = 60.0
+"""Most one health report a minute (after rounds that reached the server)."""
+
+
 class SyncClient:
     """One kiosk's connection to the central server; use from one thread at a time."""
 
@@ -236,6 +241,7 @@ class SyncClient:
         """The last time the server signed (an ack or a time answer): what the clock judge
         trusts; an unsigned Date header only sets ``skew_s``."""
         self.acked_head: Head | None = None
+        self._health_sent_at: float | None = None
         self._ack_key_file = config.data_dir / ACK_KEY_FILE
         self.ack_key: AckKey | None = self._load_ack_key()
         self._lists_fetched_at: float | None = None
@@ -714,6 +720,56 @@ class SyncClient:
             self.confirm_clock(at_ms, response.sent_at, response.received_at)
         return True, ""
 
+    # --- health report ------------------------------------------------------------
+
+    def health_fields(self) -> dict[str, Any]:
+        """What this kiosk reports of itself (``POST /v1/health``; the fields are listed in
+        ``server_stub/health.py``)."""
+        oldest = self.store.pending(1)
+        parked = self.store.parked()
+        skew = self.confirmed_skew_s()
+        return {
+            "kiosk_id": self.config.kiosk_id,
+            "sent_at_ms": int(self._clock() * 1000),
+            "backlog": self.store.backlog(),
+            "oldest_unsent_ms": oldest[0].at_ms if oldest else None,
+            "parked": sum(p.count for p in parked),
+            "parked_batches": len(parked),
+            "trust_list_version": self.trust.version if self.trust else None,
+            "revocation_version": self.revocations.version if self.revocations else None,
+            "policy_version": self._policy_version,
+            "clock_offset_ms": None if skew is None else round(skew * 1000),
+            "failed_attempts": self.failures,
+        }
+
+    def send_health(self) -> bool:
+        """Send the health report, signed like a batch; True when the server kept it.
+
+        Best effort and quiet: a server that does not know the endpoint (404), or a
+        failed request, changes nothing here (no failure counted, no status note)."""
+        self._health_sent_at = self._monotonic()
+        body = json.dumps(self.health_fields(), separators=(",", ":")).encode("utf-8")
+        digest = hashlib.sha256(body).hexdigest()
+        signature = self.identity.sign(health_statement(self.config.kiosk_id, digest))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Kiosk-Id": self.config.kiosk_id,
+            "X-Signature": base64.b64encode(signature).decode("ascii"),
+        }
+        try:
+            response = self._fetcher.fetch(
+                "POST", self._base + "/v1/health", cap=MAX_SMALL_BYTES, data=body, headers=headers
+            )
+        except FetchError:
+            return False
+        return response.status == 200
+
+    def health_due(self) -> bool:
+        """A health report is sent after a round that reached the server, at most once
+        every ``HEALTH_INTERVAL_S``."""
+        sent = self._health_sent_at
+        return sent is None or self._monotonic() - sent >= HEALTH_INTERVAL_S
+
     def notes(self) -> str:
         """Standing warnings for the status bar (not failures)."""
         notes = []
@@ -857,4 +913,6 @@ class SyncLoop:
                 revocation_version=client.revocations.version if client.revocations else None,
                 notes=client.notes(),
             )
+        if report.online and client.health_due() and not self._stop.is_set():
+            client.send_health()
         return report.next_delay_s
