@@ -76,7 +76,7 @@ from kiosk.adapters.list_files import (
     write_atomic,
 )
 from kiosk.adapters.policy_file import load_policy
-from kiosk.adapters.store import EntryStore
+from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.adapters.sync_reports import (
     ClockReport,
     ListOutcome,
@@ -885,6 +885,14 @@ class SyncLoop:
             self._wake.clear()
         self.client.close()
 
+    def _log_attempt(self, ok: bool, detail: str) -> None:
+        """The round's outcome into the log, for the report's time offline; a log that cannot
+        take it does not stop the sync (the entries are what matters)."""
+        try:
+            self.client.store.record_sync_attempt(int(self._clock() * 1000), ok=ok, detail=detail)
+        except StoreError as exc:
+            log.warning("sync attempt not logged: %s", exc)
+
     def _round(self) -> float:
         client = self.client
         try:
@@ -894,7 +902,9 @@ class SyncLoop:
             client.failures += 1
             with self._lock:
                 self._status = replace(self._status, online=False, last_error=f"sync failed: {exc}")
+            self._log_attempt(False, f"sync failed: {exc}")
             return client.retry_delay()
+        self._log_attempt(report.online, report.push.error or "")
         errors = [report.push.error] if report.push.error else []
         if report.lists is not None:
             errors += [str(o) for o in report.lists.outcomes if o.state in ("failed", "refused")]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from kiosk.adapters.ack_times import sync_attempts
 from kiosk.adapters.sync import SyncLoop
 from kiosk.core.server_signed import batch_statement, health_statement
 from server_stub.issuer import Issuer
@@ -50,6 +51,11 @@ def test_a_kiosk_reports_its_health_and_the_dashboard_shows_it(
         client.fetch_lists_once(int(time.time()))
         loop = SyncLoop(client)
         loop._round()  # one round of the loop, in this thread: it pushes, then reports health
+        tried = sync_attempts(
+            client.config.data_dir / "entries.sqlite", start_ms=now_ms - 60_000,
+            end_ms=int(time.time() * 1000) + 1,
+        )  # fmt: skip
+        assert tried is not None and [ok for _, ok in tried] == [True]  # the round was logged
         store.record_decision(decision(9), at_ms=now_ms + 9)  # written after the round
         fields = client.health_fields()
         assert fields["backlog"] == 1 and fields["oldest_unsent_ms"] == now_ms + 9

@@ -243,7 +243,7 @@ def test_the_command_reports_the_week_as_csv_and_as_one_page(
     table = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert table.returncode == 0, table.stderr
     assert f"visits: {len(plan)}" in table.stdout
-    assert "does not log its sync attempts" in table.stdout
+    assert "time offline: not known (no sync attempts logged)" in table.stdout
 
 
 def assert_self_contained(html: str) -> None:
