@@ -60,12 +60,20 @@ def _store_week(logs: Path, db: Path | str) -> None:
         store.close()
 
 
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """The week's kiosk logs, written once for both store backends (only read after)."""
+    folder = tmp_path_factory.mktemp("server-week")
+    plan = plan_week()
+    write_logs(folder, plan)
+    return folder, plan
+
+
 def test_the_server_reports_the_day_per_kiosk_per_site_and_for_all(
-    tmp_path: Path, server_db: Path | str
+    tmp_path: Path, server_db: Path | str, week: tuple[Path, list]
 ) -> None:
     """On each store backend (``server_db``: a SQLite file, a PostgreSQL database)."""
-    plan = plan_week()
-    write_logs(tmp_path / "logs", plan)
+    logs, plan = week
     issuer = make_issuer(tmp_path / "issuer")
     conf = settings(tmp_path, issuer.directory, db=server_db)
     kiosk_off, off_start, _ = offline_window()
@@ -81,7 +89,7 @@ def test_the_server_reports_the_day_per_kiosk_per_site_and_for_all(
             }
             r = requests.post(f"{server.url}/v1/kiosks", json=body, headers=ADMIN, timeout=10)
             assert r.status_code == 201, r.text
-        _store_week(tmp_path / "logs", server_db)
+        _store_week(logs, server_db)
         query = f"day={day.isoformat()}&utc_offset_min={UTC_OFFSET_MIN}"
         assert requests.get(f"{server.url}/v1/report?{query}", timeout=10).status_code == 401
         r = requests.get(f"{server.url}/v1/report?{query}", headers=ADMIN, timeout=30)

@@ -182,6 +182,8 @@ def test_the_trace_finds_exactly_the_planted_co_presences(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _shape(json.loads(done.stdout)) == _expected()
+    if not isinstance(server_db, Path):
+        return  # the text form is the same code on either store: once is enough
     text = subprocess.run(
         [
             sys.executable, "-m", "server_stub", "admin", "trace", "--db", str(server_db),
@@ -210,16 +212,15 @@ def test_a_kiosk_cannot_set_a_salt_without_the_admin_credential(tmp_path: Path) 
         assert server.store.has_salt("k1") is None
 
 
-def test_register_kiosk_takes_the_salt_file_and_the_site(
-    tmp_path: Path, server_db: Path | str
-) -> None:
+def test_register_kiosk_takes_the_salt_file_and_the_site(tmp_path: Path) -> None:
     key = tmp_path / "k.pem"
     key.write_bytes(public_pem(Ed25519PrivateKey.generate()))
     salt = tmp_path / "holder-salt"
     salt.write_text("ab" * 32 + "\n")
+    db = tmp_path / "server.sqlite"
     done = subprocess.run(
         [
-            sys.executable, "-m", "server_stub", "admin", "register-kiosk", "--db", str(server_db),
+            sys.executable, "-m", "server_stub", "admin", "register-kiosk", "--db", str(db),
             "--id", "gate-9", "--public-key", str(key), "--site", "North gate",
             "--holder-salt-file", str(salt),
         ],
@@ -227,7 +228,7 @@ def test_register_kiosk_takes_the_salt_file_and_the_site(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "ab" * 32 not in done.stdout + done.stderr
-    store = open_store(server_db)
+    store = open_store(db)
     try:
         assert store.deployments() == [("gate-9", "North gate", ("ab" * 32).encode())]
     finally:
