@@ -250,9 +250,13 @@ def open_store(db: str | Path) -> Store:
     path = Path(text)
     if path.is_dir():
         raise StoreConfigError(f"--db {path}: is a folder; give the server's SQLite file")
+    import sqlite3
+
     from server_stub.storage import ServerStore
 
     try:
         return ServerStore(path)
     except OSError as exc:
         raise StoreConfigError(f"--db {path}: cannot open: {exc.strerror or exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreConfigError(f"--db {path}: not the server's SQLite database: {exc}") from None

@@ -193,6 +193,9 @@ def test_a_bad_db_is_named_not_a_traceback(tmp_path: Path) -> None:
         open_store("mysql://localhost/x")
     with pytest.raises(StoreConfigError, match="is a folder"):
         open_store(tmp_path)
+    (tmp_path / "notes.txt").write_text("not a database, " * 100)
+    with pytest.raises(StoreConfigError, match="not the server's SQLite database"):
+        open_store(tmp_path / "notes.txt")
     nowhere = f"postgresql://u:secret@/x?host={tmp_path}&port=1&connect_timeout=2"
     with pytest.raises(StoreConfigError, match="cannot connect to PostgreSQL") as caught:
         open_store(nowhere)
