@@ -26,9 +26,11 @@ from kiosk.core.report import (
 )
 
 SYNC_NOT_LOGGED = (
-    "The kiosk does not log its sync attempts, so time offline is not in the log. "
-    "Shown instead, from the time each entry was written and acknowledged by the server: "
-    "the longest backlog and the time some entry waited longer than {lag} min."
+    "Time offline: from the sync attempts the kiosk logs (a failed one until the next that "
+    "reached the server, and any 10 min with none logged: the kiosk was off or its sync "
+    "stopped); not known for a log from before they were logged. From the time each entry "
+    "was written and acknowledged by the server: the longest backlog and the time some entry "
+    "waited longer than {lag} min."
 )
 
 OUTCOME_COLOURS = {
@@ -77,6 +79,16 @@ def _sync_lines(r: Report, lag_min: int) -> list[tuple[str, str]]:
             span = f"{iso_local(lo, r.utc_offset_min)} to {iso_local(hi, r.utc_offset_min)}"
             lines.append((f"{kiosk}: behind", span))
         lines.append((f"{kiosk}: not yet acknowledged", str(s.unacknowledged)))
+        if s.offline_ms is None:
+            lines.append((f"{kiosk}: time offline", "not known (no sync attempts logged)"))
+            continue
+        known = ""
+        if s.known_from_ms is not None and s.known_from_ms > r.start_ms:
+            known = f" (attempts logged from {iso_local(s.known_from_ms, r.utc_offset_min)})"
+        lines.append((f"{kiosk}: time offline", _minutes(s.offline_ms) + known))
+        for lo, hi in s.offline_spans:
+            span = f"{iso_local(lo, r.utc_offset_min)} to {iso_local(hi, r.utc_offset_min)}"
+            lines.append((f"{kiosk}: offline", span))
     return lines
 
 
@@ -179,6 +191,8 @@ def write_csv(r: Report, out: TextIO, *, lag_min: int = 10) -> None:
              s.behind_ms // 60_000, "")
         )  # fmt: skip
         w.writerow(("sync", kiosk, "not yet acknowledged (entries)", s.unacknowledged, ""))
+        if s.offline_ms is not None:
+            w.writerow(("sync", kiosk, "minutes offline", s.offline_ms // 60_000, ""))
 
 
 # --- HTML -----------------------------------------------------------------------------

@@ -5,9 +5,10 @@ the kiosks sent.  The server's sync figures are better founded than a kiosk's
 own: an entry's "acknowledged at" is when the server stored it
 (``received_ms``).  Kiosk health is what the server itself saw: last contact
 (the newest batch), newest entry, entries and batches held, whether the log
-is held complete, and refused seq conflicts.  Backlog, list and policy
-versions, clock offset and parked batches live on the kiosk and are not sent
-to the server today, so they are not here.
+is held complete, and refused seq conflicts; beside it what the kiosk itself
+reported in its newest health report (``server_stub.health``: backlog,
+parked batches, list and policy versions, clock offset, failed requests),
+with when that report came.
 """
 
 from __future__ import annotations
@@ -20,20 +21,16 @@ from typing import Any
 from kiosk.core.entry import Entry, entry_from_wire
 from kiosk.core.report import DAY_MS, Report, build_report, iso_local, report_to_json
 from kiosk.report_render import render_html
-from server_stub.storage import ServerStore
+from server_stub.store_port import Store
 
 
 def _entries(
-    store: ServerStore, kiosks: list[str], start_ms: int, end_ms: int
+    store: Store, kiosks: list[str], start_ms: int, end_ms: int
 ) -> tuple[list[Entry], dict[str, list[tuple[int, int | None]]]]:
     entries: list[Entry] = []
     acks: dict[str, list[tuple[int, int | None]]] = defaultdict(list)
     for kiosk in kiosks:
-        rows = store.query(
-            "SELECT body, prev_hash, hash, received_ms FROM entries"
-            " WHERE kiosk_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY seq",
-            (kiosk, start_ms - DAY_MS, end_ms + DAY_MS),
-        )
+        rows = store.entry_rows(kiosk, start_ms - DAY_MS, end_ms + DAY_MS)
         acks[kiosk] = []
         for body, prev, h, received in rows:
             e = entry_from_wire({**json.loads(body), "prev_hash": prev, "hash": h})
@@ -43,7 +40,7 @@ def _entries(
     return entries, dict(acks)
 
 
-def sites(store: ServerStore) -> dict[str, list[str]]:
+def sites(store: Store) -> dict[str, list[str]]:
     """Site -> its registered kiosks (a kiosk registered without a site is its own site)."""
     out: dict[str, list[str]] = defaultdict(list)
     for kiosk, site, _salt in store.deployments():
@@ -52,7 +49,7 @@ def sites(store: ServerStore) -> dict[str, list[str]]:
 
 
 def report_for(
-    store: ServerStore,
+    store: Store,
     kiosks: list[str],
     *,
     start_ms: int,
@@ -67,12 +64,11 @@ def report_for(
     )  # fmt: skip
 
 
-def health(store: ServerStore) -> list[dict[str, Any]]:
+def health(store: Store) -> list[dict[str, Any]]:
     """What the server saw of each registered kiosk (see the module docstring)."""
-    last_batch = dict(
-        store.query("SELECT kiosk_id, max(received_ms) FROM batches GROUP BY kiosk_id")
-    )
+    last_batch = store.last_contacts()
     out = []
+    reported = store.health_reports()
     site_of = {k: s for k, s, _ in store.deployments()}
     stats = {s.kiosk_id: s for s in store.stats()}
     for kiosk in sorted(site_of):
@@ -89,13 +85,15 @@ def health(store: ServerStore) -> list[dict[str, Any]]:
                 "log_complete": chain.ok,
                 "log_message": chain.message,
                 "seq_conflicts": store.seq_conflicts(kiosk),
+                "reported_ms": reported[kiosk][0] if kiosk in reported else None,
+                "reported": reported[kiosk][1] if kiosk in reported else None,
             }
         )
     return out
 
 
 def full_report(
-    store: ServerStore, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
+    store: Store, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
 ) -> dict[str, Any]:
     """All sites, each site and each kiosk, with kiosk health, as JSON-ready data."""
     by_site = sites(store)
@@ -117,7 +115,7 @@ def full_report(
 
 
 def dashboard_html(
-    store: ServerStore, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
+    store: Store, *, start_ms: int, end_ms: int, utc_offset_min: int, now_ms: int
 ) -> str:
     """All sites' report as the kiosk's HTML page, with a kiosk health table added."""
     every = sorted(k for ks in sites(store).values() for k in ks)
@@ -130,6 +128,24 @@ def dashboard_html(
     def when(ms: int | None) -> str:
         return "never" if ms is None else iso_local(ms, utc_offset_min)
 
+    def said(h: dict[str, Any], name: str) -> str:
+        r = h["reported"]
+        if r is None:
+            return "-"
+        value = r.get(name)
+        if value is None:
+            return "unknown"
+        if name == "clock_offset_ms":
+            return f"{value / 1000:+.1f} s"
+        if name == "backlog" and r.get("oldest_unsent_ms") is not None:
+            return f"{value} (oldest {when(r['oldest_unsent_ms'])})"
+        return str(value)
+
+    def lists(h: dict[str, Any]) -> str:
+        return " / ".join(
+            said(h, n) for n in ("trust_list_version", "revocation_version", "policy_version")
+        )
+
     rows = "".join(
         "<tr>"
         + "".join(
@@ -137,18 +153,23 @@ def dashboard_html(
             for v in (
                 h["kiosk_id"], h["site"], when(h["last_contact_ms"]), when(h["newest_entry_ms"]),
                 h["entries"], h["batches"], h["log_message"], h["seq_conflicts"],
+                when(h["reported_ms"]), said(h, "backlog"), said(h, "parked_batches"),
+                lists(h), said(h, "clock_offset_ms"), said(h, "failed_attempts"),
             )
         )
         + "</tr>"
         for h in health(store)
     )  # fmt: skip
     heads = ("kiosk", "site", "last contact", "newest entry", "entries", "batches", "log",
-             "seq conflicts")  # fmt: skip
+             "seq conflicts", "health reported", "backlog", "parked batches",
+             "lists (trust / revocations / policy)", "clock offset",
+             "failed requests")  # fmt: skip
     table = (
         '<h2>Kiosk health</h2><table id="health"><tr>'
         + "".join(f'<th class="l">{h}</th>' for h in heads)
         + f"</tr>{rows}</table>"
-        '<p class="note">Backlog, list and policy versions, clock offset and parked batches are'
-        " kept by each kiosk and not sent to the server: see kiosk report on the kiosk.</p>"
+        '<p class="note">Backlog, parked batches, versions, clock offset and failed requests are'
+        " what each kiosk reported after its last sync round that reached the server"
+        ' ("-": no report yet).</p>'
     )
     return page.replace("</body>", table + "</body>")

@@ -83,6 +83,7 @@ from kiosk.core.server_signed import (
     batch_statement,
     heads_fields,
     heads_statement,
+    health_statement,
     policy_digest,
     rekey_statement,
     time_fields,
@@ -90,9 +91,16 @@ from kiosk.core.server_signed import (
 from server_stub.ack_signer import AckSigner, load_or_create_ack_key, public_spki
 from server_stub.faults import Fault, FaultInjector, FaultSpecError, format_faults, parse_faults
 from server_stub.guarded_http import guarded_h11
+from server_stub.health import MAX_HEALTH_BYTES, parse_health
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.reports import dashboard_html, full_report
-from server_stub.storage import ChainBreakError, ConflictError, SeqConflictError, ServerStore
+from server_stub.store_port import (
+    ChainBreakError,
+    ConflictError,
+    SeqConflictError,
+    Store,
+    open_store,
+)
 from server_stub.trace import trace
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -147,6 +155,9 @@ class ServerSettings:
     unsigned acks."""
     ack_key_path: Path | None = None
     """The server's Ed25519 ack key (PEM); None: ``server-ack-key.pem`` beside the database."""
+    db_url: str | None = None
+    """A ``postgresql://`` URL: the store is that database (``server_stub.pg_store``) and
+    ``db_path`` only says where the ack key is kept by default."""
     clock: Callable[[], float] = field(default=time.time, compare=False)
 
 
@@ -202,7 +213,7 @@ def load_ed25519_public_pem(pem: str | bytes) -> ed25519.Ed25519PublicKey:
 class BatchHandler:
     """Checks and stores one batch; synchronous, run in a worker thread."""
 
-    def __init__(self, store: ServerStore, settings: ServerSettings) -> None:
+    def __init__(self, store: Store, settings: ServerSettings) -> None:
         self.store = store
         self.settings = settings
         self._keys: dict[str, tuple[str, ed25519.Ed25519PublicKey]] = {}
@@ -628,8 +639,9 @@ def make_signer(settings: ServerSettings) -> AckSigner:
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
-    """The server application; opens (or creates) the database at ``settings.db_path``."""
-    store = ServerStore(settings.db_path)
+    """The server application; opens (or creates) the database at ``settings.db_path``
+    (or ``settings.db_url``)."""
+    store = open_store(settings.db_url or settings.db_path)
     handler = BatchHandler(store, settings)
     signer = make_signer(settings)
     injector = FaultInjector(settings.faults, seed=settings.fault_seed)
@@ -810,6 +822,30 @@ def create_app(settings: ServerSettings) -> FastAPI:
         body, signed = signer.sign(fields)
         return Response(body, media_type="application/json", headers={"X-Ack-Signature": signed})
 
+    @app.post("/v1/health")
+    async def kiosk_health(request: Request) -> dict[str, Any]:
+        """A kiosk's health report (``server_stub.health``), signed by its key over
+        ``health_statement(kiosk id, SHA-256 of the body)``; the newest is kept."""
+        body = await _read_body(request, MAX_HEALTH_BYTES)
+        kiosk_id = request.headers.get("x-kiosk-id", "")
+        key = handler._public_key(kiosk_id) if kiosk_id else None
+        if key is None:
+            raise Rejected(403, "UNKNOWN_KIOSK", f"kiosk {kiosk_id!r} is not registered")
+        try:
+            signature = base64.b64decode(request.headers.get("x-signature", ""), validate=True)
+            key.verify(signature, health_statement(kiosk_id, hashlib.sha256(body).hexdigest()))
+        except (binascii.Error, ValueError, InvalidSignature):
+            raise Rejected(401, "BAD_SIGNATURE", "X-Signature does not verify") from None
+        try:
+            sent_at_ms, fields = parse_health(body, kiosk_id)
+        except ValueError as exc:
+            raise Rejected(422, "SCHEMA", str(exc)) from None
+        now_ms = int(settings.clock() * 1000)
+        kept = store.record_health(
+            kiosk_id, received_ms=now_ms, sent_at_ms=sent_at_ms, fields=fields
+        )
+        return {"kept": kept, "server_time_ms": now_ms}
+
     @app.get("/v1/ack-key")
     def ack_key() -> Response:
         """The ack key's certificate, signed by the root the kiosks pin."""
@@ -982,7 +1018,7 @@ class ServerThread:
         )
 
     @property
-    def store(self) -> ServerStore:
+    def store(self) -> Store:
         return self.app.state.store  # type: ignore[no-any-return]
 
     @property

@@ -28,11 +28,28 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kiosk.core.entry import GENESIS_HASH, Entry
+from server_stub.store_port import (
+    ChainBreakError,
+    ChainCheck,
+    ConflictError,
+    KioskStats,
+    SeqConflictError,
+    StoredBatch,
+)
+
+__all__ = [
+    "ChainBreakError",
+    "ChainCheck",
+    "ConflictError",
+    "KioskStats",
+    "SeqConflictError",
+    "ServerStore",
+    "StoredBatch",
+]
 
 SCHEMA_VERSION = 3
 
@@ -75,6 +92,12 @@ CREATE TABLE IF NOT EXISTS admin_tokens (
     token_sha256    TEXT PRIMARY KEY,
     created_ms      INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS kiosk_health (
+    kiosk_id        TEXT PRIMARY KEY,
+    received_ms     INTEGER NOT NULL,
+    sent_at_ms      INTEGER NOT NULL,
+    fields          TEXT NOT NULL
+);
 """
 
 _MIGRATIONS = (
@@ -105,61 +128,9 @@ CREATE INDEX IF NOT EXISTS entries_by_visit ON entries (visit_id);
 """
 
 
-class ConflictError(Exception):
-    """An entry id is already stored with different contents."""
-
-
-class SeqConflictError(ConflictError):
-    """A seq of this kiosk is already held by another entry (a kiosk whose log was lost
-    and started again, or a forgery): refused, never stored twice, and recorded."""
-
-    def __init__(self, kiosk_id: str, seq: int, held_hash: str, offered_hash: str) -> None:
-        super().__init__(
-            f"kiosk {kiosk_id} seq {seq} is already held with hash {held_hash[:16]}...,"
-            f" this batch offers {offered_hash[:16]}..."
-        )
-        self.kiosk_id = kiosk_id
-        self.seq = seq
-        self.held_hash = held_hash
-        self.offered_hash = offered_hash
-
-
-class ChainBreakError(Exception):
-    """A batch's entries do not link to the entries the server already holds."""
-
-
-@dataclass(frozen=True)
-class StoredBatch:
-    """A batch seen before: who sent it, a digest of its body, the answer given."""
-
-    kiosk_id: str
-    body_sha256: str
-    response: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class KioskStats:
-    kiosk_id: str
-    entries: int
-    batches: int
-    first_seq: int | None
-    last_seq: int | None
-    last_at_ms: int | None
-    verdicts: dict[str, int]
-
-
-@dataclass(frozen=True)
-class ChainCheck:
-    """What the server holds of one kiosk's log: complete and linked, or where not."""
-
-    kiosk_id: str
-    entries: int
-    ok: bool
-    message: str
-
-
 class ServerStore:
-    """The server's database; every method is safe to call from any thread."""
+    """The server's database in one SQLite file (``store_port.Store``); every method is
+    safe to call from any thread."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -191,6 +162,10 @@ class ServerStore:
                     self._db.executescript(f"BEGIN; {sql}; COMMIT;")
             self._db.executescript(_INDEXES)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -255,11 +230,6 @@ class ServerStore:
                 "SELECT kiosk_id, COALESCE(site, ''), holder_salt FROM kiosks ORDER BY kiosk_id"
             ).fetchall()
         return [(r[0], r[1], None if r[2] is None else bytes(r[2])) for r in rows]
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """A read for the server's own modules (trace, reports), under the store's lock."""
-        with self._lock:
-            return [tuple(r) for r in self._db.execute(sql, params).fetchall()]
 
     def revoke_kiosk(self, kiosk_id: str, *, now_ms: int) -> bool:
         """Refuse this kiosk from now on; False when it is not registered."""
@@ -435,6 +405,33 @@ class ServerStore:
                 heads[int(head["seq"])] = str(head["hash"])
         return sorted(heads.items())
 
+    def last_contacts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kiosk_id, max(received_ms) FROM batches GROUP BY kiosk_id"
+            ).fetchall()
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def record_health(
+        self, kiosk_id: str, *, received_ms: int, sent_at_ms: int, fields: dict[str, Any]
+    ) -> bool:
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO kiosk_health (kiosk_id, received_ms, sent_at_ms, fields)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET"
+                " received_ms = excluded.received_ms, sent_at_ms = excluded.sent_at_ms,"
+                " fields = excluded.fields WHERE excluded.sent_at_ms >= kiosk_health.sent_at_ms",
+                (kiosk_id, received_ms, sent_at_ms, json.dumps(fields, sort_keys=True)),
+            )
+        return cur.rowcount > 0
+
+    def health_reports(self) -> dict[str, tuple[int, dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT kiosk_id, received_ms, fields FROM kiosk_health"
+            ).fetchall()
+        return {str(r[0]): (int(r[1]), json.loads(r[2])) for r in rows}
+
     def seq_conflicts(self, kiosk_id: str) -> int:
         with self._lock:
             row = self._db.execute(
@@ -524,3 +521,53 @@ class ServerStore:
                 )
             prev = h
         return ChainCheck(kiosk_id, len(rows), True, f"{len(rows)} entries, chain intact")
+
+    def entry_rows(
+        self, kiosk_id: str, start_ms: int, end_ms: int
+    ) -> list[tuple[str, str, str, int]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, prev_hash, hash, received_ms FROM entries"
+                " WHERE kiosk_id = ? AND at_ms >= ? AND at_ms < ? ORDER BY seq",
+                (kiosk_id, start_ms, end_ms),
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    def visit_rows(self, visit_id: str) -> list[tuple[str, str, str]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT body, prev_hash, hash FROM entries WHERE visit_id = ?"
+                " ORDER BY kiosk_id, seq",
+                (visit_id,),
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def holder_scans(
+        self, holder_key: str, kiosk_ids: Sequence[str], start_ms: int, end_ms: int
+    ) -> list[tuple[str, str, int]]:
+        if not kiosk_ids:
+            return []
+        marks = ",".join("?" * len(kiosk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, kiosk_id, at_ms FROM entries WHERE holder_key = ? AND kind = 'scan'"  # noqa: S608
+                f" AND at_ms >= ? AND at_ms < ? AND kiosk_id IN ({marks})"
+                " ORDER BY at_ms, kiosk_id",
+                (holder_key, start_ms, end_ms, *kiosk_ids),
+            ).fetchall()
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def scans_near(
+        self, kiosk_ids: Sequence[str], start_ms: int, end_ms: int, exclude_key: str
+    ) -> list[tuple[str, str | None]]:
+        if not kiosk_ids:
+            return []
+        marks = ",".join("?" * len(kiosk_ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT holder_key, json_extract(body, '$.name') FROM entries"  # noqa: S608
+                f" WHERE kind = 'scan' AND at_ms >= ? AND at_ms <= ? AND kiosk_id IN ({marks})"
+                " AND holder_key != '' AND holder_key != ?",
+                (start_ms, end_ms, *kiosk_ids, exclude_key),
+            ).fetchall()
+        return [(str(r[0]), None if r[1] is None else str(r[1])) for r in rows]

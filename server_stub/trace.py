@@ -28,7 +28,7 @@ from typing import Any
 from kiosk.core.entry import entry_from_wire
 from kiosk.core.holder import holder_key
 from kiosk.core.visit_log import fold_visits
-from server_stub.storage import ServerStore
+from server_stub.store_port import Store
 
 MINUTE_MS = 60_000
 
@@ -65,13 +65,10 @@ class Trace:
         return asdict(self)
 
 
-def _final_verdicts(store: ServerStore, visit_ids: list[str]) -> dict[str, str]:
+def _final_verdicts(store: Store, visit_ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for visit_id in visit_ids:
-        rows = store.query(
-            "SELECT body, prev_hash, hash FROM entries WHERE visit_id = ? ORDER BY kiosk_id, seq",
-            (visit_id,),
-        )
+        rows = store.visit_rows(visit_id)
         entries = [
             entry_from_wire({**json.loads(b), "prev_hash": p, "hash": h}) for b, p, h in rows
         ]
@@ -82,7 +79,7 @@ def _final_verdicts(store: ServerStore, visit_ids: list[str]) -> dict[str, str]:
 
 
 def trace(
-    store: ServerStore,
+    store: Store,
     *,
     issuer: str,
     holder_id: bytes,
@@ -104,13 +101,7 @@ def trace(
     found: list[tuple[str, str, int, str]] = []  # visit id, kiosk, at, holder key
     for salt, kiosks in deployments.items():
         key = holder_key(salt, issuer, holder_id)
-        ids = [k for k, _ in kiosks]
-        marks = ",".join("?" * len(ids))
-        rows = store.query(
-            f"SELECT id, kiosk_id, at_ms FROM entries WHERE holder_key = ? AND kind = 'scan'"  # noqa: S608
-            f" AND at_ms >= ? AND at_ms < ? AND kiosk_id IN ({marks}) ORDER BY at_ms, kiosk_id",
-            (key, start_ms, end_ms, *ids),
-        )
+        rows = store.holder_scans(key, [k for k, _ in kiosks], start_ms, end_ms)
         found.extend((r[0], r[1], r[2], key) for r in rows)
     found.sort(key=lambda f: (f[2], f[1]))
     verdicts = _final_verdicts(store, [f[0] for f in found])
@@ -120,17 +111,10 @@ def trace(
     visits: list[CaseVisit] = []
     for visit_id, kiosk_id, at_ms, key in found:
         site = site_of[kiosk_id]
-        there = kiosks_at[site]
-        marks = ",".join("?" * len(there))
-        rows = store.query(
-            f"SELECT holder_key, json_extract(body, '$.name') FROM entries"  # noqa: S608
-            f" WHERE kind = 'scan' AND at_ms >= ? AND at_ms <= ? AND kiosk_id IN ({marks})"
-            " AND holder_key != '' AND holder_key != ?",
-            (at_ms - window_ms, at_ms + window_ms, *there, key),
-        )
+        near = store.scans_near(kiosks_at[site], at_ms - window_ms, at_ms + window_ms, key)
         counts: Counter[str] = Counter()
         names: dict[str, set[str]] = defaultdict(set)
-        for other, name in rows:
+        for other, name in near:
             counts[other] += 1
             if name:
                 names[other].add(name)

@@ -7,6 +7,8 @@ kiosk, when, who (a holder id and a masked name), what kind of visit (see
 ``EntryStore.record(EntryDraft(...))`` with the times of the script, and
 acknowledges every entry one second after it was written, except on the
 offline afternoon (``OFFLINE``), whose entries wait until the kiosk is back.
+Each log also holds the kiosk's sync attempts, every five minutes all week, failing
+through the offline afternoon only.
 
 Tests count their expectations from the plan (plain loops over ``PlannedVisit``),
 never through the report code.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,5 +258,31 @@ def write_logs(folder: Path, plan: list[PlannedVisit], seed: int = 7) -> dict[st
                     acks.setdefault(ack_ms(kiosk, entry.at_ms), []).append(entry.id)
             for n, (at, ids) in enumerate(sorted(acks.items())):
                 store.mark_sent(ids, batch_id=f"b{n}", acked_at_ms=at)
+        _log_attempts(path, kiosk)
         paths[kiosk] = path
     return paths
+
+
+ATTEMPT_EVERY_MS = 5 * 60_000
+"""The kiosks' sync rounds in the generated week: every five minutes, day and night."""
+
+
+def _log_attempts(path: Path, kiosk: str) -> None:
+    """The week's sync attempts, every ``ATTEMPT_EVERY_MS`` from the first day's midnight:
+    all reached the server but those of the offline afternoon (``OFFLINE``).  Written in one
+    transaction straight into the log's table (``EntryStore.record_sync_attempt`` is tested
+    on its own; a durable write per attempt would cost seconds here)."""
+    off_kiosk, day, start, end = OFFLINE
+    off = (local_ms(day, start), local_ms(day, end)) if kiosk == off_kiosk else (0, 0)
+    first = local_ms(FIRST_DAY, dt.time(0, 0))
+    rows = [
+        (at, int(not off[0] <= at < off[1]), "")
+        for at in range(first, first + DAYS * 86_400_000, ATTEMPT_EVERY_MS)
+    ]
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany("INSERT INTO sync_attempts (at_ms, ok, detail) VALUES (?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()

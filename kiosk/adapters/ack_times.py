@@ -1,10 +1,12 @@
-"""When each entry of a kiosk log was written and when the server acknowledged it.
+"""When each entry of a kiosk log was written and when the server acknowledged it, and the
+kiosk's logged sync attempts.
 
 The report's sync figures (``kiosk.core.report.sync_summary``) need only these
 two times per entry.  They sit in the log's ``outbox`` table
 (``sent_at_ms``, set by ``EntryStore.mark_sent`` when the server's signed ack
 arrived), which ``EntryStore`` does not expose; this reads them on a read-only
-connection of its own, so it never holds up the kiosk's writer.
+connection of its own, so it never holds up the kiosk's writer.  ``sync_attempts``
+reads the sync attempts the same way (the report's time offline).
 """
 
 from __future__ import annotations
@@ -35,3 +37,30 @@ def ack_times(path: Path, *, start_ms: int, end_ms: int) -> list[tuple[int, int 
     finally:
         conn.close()
     return [(int(a), None if s is None else int(s)) for a, s in rows]
+
+
+_SQL_ATTEMPTS = (
+    "SELECT at_ms, ok FROM sync_attempts WHERE at_ms < ? AND at_ms >= "
+    "COALESCE((SELECT MAX(at_ms) FROM sync_attempts WHERE at_ms <= ?), ?) ORDER BY at_ms"
+)
+
+
+def sync_attempts(path: Path, *, start_ms: int, end_ms: int) -> list[tuple[int, bool]] | None:
+    """(at, reached the server?) of the sync attempts logged in [start, end), with the last one
+    before ``start`` (the state the window began in); None when the log has no such table."""
+    try:
+        conn = sqlite3.connect(
+            Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the entry log: {exc}") from None
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master").fetchall()}
+        if "sync_attempts" not in names:
+            return None
+        rows = conn.execute(_SQL_ATTEMPTS, (end_ms, start_ms, start_ms)).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot read the sync attempts: {exc}") from None
+    finally:
+        conn.close()
+    return [(int(a), bool(ok)) for a, ok in rows]

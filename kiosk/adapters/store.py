@@ -159,6 +159,20 @@ CREATE TABLE IF NOT EXISTS parked (
 with the server's reason so the rest of the backlog goes on; never deleted, sent again
 with ``kiosk sync --retry-parked``.  Created on open, so older logs gain it."""
 
+_SYNC_ATTEMPTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_attempts (
+    at_ms        INTEGER NOT NULL,
+    ok           INTEGER NOT NULL,
+    detail       TEXT NOT NULL
+)
+"""
+"""Sync rounds, for the report's time offline (``kiosk.core.report.offline_summary``): each
+change of outcome, and at least one row a minute while it stays the same; kept 90 days.
+Created on open, so older logs gain it."""
+
+SYNC_ATTEMPT_EVERY_MS = 60_000
+SYNC_ATTEMPTS_KEPT_MS = 90 * 86_400_000
+
 _SQL_SENDABLE = (
     f"SELECT {_E_COLUMNS} FROM outbox o JOIN entries e ON e.seq = o.seq "  # noqa: S608
     "WHERE o.sent_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM parked p WHERE p.seq = o.seq) "
@@ -315,6 +329,7 @@ class EntryStore:
                 self._check_meta()
                 self._migrate()
             c.execute(_PARKED_SCHEMA)
+            c.execute(_SYNC_ATTEMPTS_SCHEMA)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -604,6 +619,28 @@ class EntryStore:
     def backlog(self) -> int:
         """How many entries wait to be sent."""
         return int(self._scalar("SELECT COUNT(*) FROM outbox WHERE sent_at_ms IS NULL"))
+
+    # --- sync attempts (see _SYNC_ATTEMPTS_SCHEMA) -------------------------------------
+
+    def record_sync_attempt(self, at_ms: int, *, ok: bool, detail: str = "") -> bool:
+        """Log a sync round's outcome (reached the server or not) when it differs from the
+        last one logged, or a minute has passed since; True when a row was written."""
+        with self._writing("cannot log a sync attempt") as c:
+            last = c.execute(
+                "SELECT at_ms, ok FROM sync_attempts ORDER BY rowid DESC LIMIT 1"
+            ).fetchone()
+            if (
+                last is not None
+                and bool(last[1]) == ok
+                and 0 <= at_ms - last[0] < (SYNC_ATTEMPT_EVERY_MS)
+            ):
+                return False
+            c.execute(
+                "INSERT INTO sync_attempts (at_ms, ok, detail) VALUES (?, ?, ?)",
+                (at_ms, int(ok), detail[:300]),
+            )
+            c.execute("DELETE FROM sync_attempts WHERE at_ms < ?", (at_ms - SYNC_ATTEMPTS_KEPT_MS,))
+            return True
 
     # --- parked batches (see _PARKED_SCHEMA) -------------------------------------------
 

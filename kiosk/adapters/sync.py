@@ -76,7 +76,7 @@ from kiosk.adapters.list_files import (
     write_atomic,
 )
 from kiosk.adapters.policy_file import load_policy
-from kiosk.adapters.store import EntryStore
+from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.adapters.sync_reports import (
     ClockReport,
     ListOutcome,
@@ -103,6 +103,7 @@ from kiosk.core.server_signed import (
     check_policy_scope,
     check_time,
     heads_statement,
+    health_statement,
     parse_ack_key_cert,
     pinned_ack_key,
     policy_scope,
@@ -186,6 +187,10 @@ def _server_message(response: Answer) -> tuple[str, str]:
         return "", response.body[:200].decode("utf-8", "replace").replace("\n", " ")
 
 
+HEALTH_INTERVAL_S = 60.0
+"""Most one health report a minute (after rounds that reached the server)."""
+
+
 class SyncClient:
     """One kiosk's connection to the central server; use from one thread at a time."""
 
@@ -236,6 +241,7 @@ class SyncClient:
         """The last time the server signed (an ack or a time answer): what the clock judge
         trusts; an unsigned Date header only sets ``skew_s``."""
         self.acked_head: Head | None = None
+        self._health_sent_at: float | None = None
         self._ack_key_file = config.data_dir / ACK_KEY_FILE
         self.ack_key: AckKey | None = self._load_ack_key()
         self._lists_fetched_at: float | None = None
@@ -723,6 +729,56 @@ class SyncClient:
             self.confirm_clock(at_ms, response.sent_at, response.received_at)
         return True, ""
 
+    # --- health report ------------------------------------------------------------
+
+    def health_fields(self) -> dict[str, Any]:
+        """What this kiosk reports of itself (``POST /v1/health``; the fields are listed in
+        ``server_stub/health.py``)."""
+        oldest = self.store.pending(1)
+        parked = self.store.parked()
+        skew = self.confirmed_skew_s()
+        return {
+            "kiosk_id": self.config.kiosk_id,
+            "sent_at_ms": int(self._clock() * 1000),
+            "backlog": self.store.backlog(),
+            "oldest_unsent_ms": oldest[0].at_ms if oldest else None,
+            "parked": sum(p.count for p in parked),
+            "parked_batches": len(parked),
+            "trust_list_version": self.trust.version if self.trust else None,
+            "revocation_version": self.revocations.version if self.revocations else None,
+            "policy_version": self._policy_version,
+            "clock_offset_ms": None if skew is None else round(skew * 1000),
+            "failed_attempts": self.failures,
+        }
+
+    def send_health(self) -> bool:
+        """Send the health report, signed like a batch; True when the server kept it.
+
+        Best effort and quiet: a server that does not know the endpoint (404), or a
+        failed request, changes nothing here (no failure counted, no status note)."""
+        self._health_sent_at = self._monotonic()
+        body = json.dumps(self.health_fields(), separators=(",", ":")).encode("utf-8")
+        digest = hashlib.sha256(body).hexdigest()
+        signature = self.identity.sign(health_statement(self.config.kiosk_id, digest))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Kiosk-Id": self.config.kiosk_id,
+            "X-Signature": base64.b64encode(signature).decode("ascii"),
+        }
+        try:
+            response = self._fetcher.fetch(
+                "POST", self._base + "/v1/health", cap=MAX_SMALL_BYTES, data=body, headers=headers
+            )
+        except FetchError:
+            return False
+        return response.status == 200
+
+    def health_due(self) -> bool:
+        """A health report is sent after a round that reached the server, at most once
+        every ``HEALTH_INTERVAL_S``."""
+        sent = self._health_sent_at
+        return sent is None or self._monotonic() - sent >= HEALTH_INTERVAL_S
+
     def notes(self) -> str:
         """Standing warnings for the status bar (not failures)."""
         notes = []
@@ -838,6 +894,14 @@ class SyncLoop:
             self._wake.clear()
         self.client.close()
 
+    def _log_attempt(self, ok: bool, detail: str) -> None:
+        """The round's outcome into the log, for the report's time offline; a log that cannot
+        take it does not stop the sync (the entries are what matters)."""
+        try:
+            self.client.store.record_sync_attempt(int(self._clock() * 1000), ok=ok, detail=detail)
+        except StoreError as exc:
+            log.warning("sync attempt not logged: %s", exc)
+
     def _round(self) -> float:
         client = self.client
         try:
@@ -847,7 +911,9 @@ class SyncLoop:
             client.failures += 1
             with self._lock:
                 self._status = replace(self._status, online=False, last_error=f"sync failed: {exc}")
+            self._log_attempt(False, f"sync failed: {exc}")
             return client.retry_delay()
+        self._log_attempt(report.online, report.push.error or "")
         errors = [report.push.error] if report.push.error else []
         if report.lists is not None:
             errors += [str(o) for o in report.lists.outcomes if o.state in ("failed", "refused")]
@@ -866,4 +932,6 @@ class SyncLoop:
                 revocation_version=client.revocations.version if client.revocations else None,
                 notes=client.notes(),
             )
+        if report.online and client.health_due() and not self._stop.is_set():
+            client.send_health()
         return report.next_delay_s

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.ack_times import ack_times
+from kiosk.adapters.ack_times import ack_times, sync_attempts
 from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
 from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.core.entry import Entry
@@ -132,6 +132,7 @@ def compute(
 ) -> Report:
     entries: list[Entry] = []
     acks: dict[str, list[tuple[int, int | None]]] = {}
+    attempts: dict[str, list[tuple[int, bool]]] = {}
     for config in configs:
         with _open(config) as (store, path):
             for e in store.iter_entries(start_ms):
@@ -140,6 +141,9 @@ def compute(
             acks[config.kiosk_id] = ack_times(
                 path, start_ms=start_ms - EARLY_ENTRIES_MS, end_ms=end_ms
             )
+            tried = sync_attempts(path, start_ms=start_ms, end_ms=end_ms)
+            if tried:
+                attempts[config.kiosk_id] = tried
     read_ms = int(time.time() * 1000)
     return build_report(
         entries,
@@ -149,6 +153,7 @@ def compute(
         acks=acks,
         read_ms=read_ms,
         lag_ms=lag_ms,
+        attempts=attempts,
     )
 
 

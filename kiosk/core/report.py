@@ -15,13 +15,17 @@ opened in it (an overrule a minute after midnight) count for that visit;
 entries whose scan is not among those given (purged, or read from too late)
 make no visit here.
 
-Sync: the kiosk does not log its sync attempts, so "offline" as such is not
-in the log.  What is there is when each entry was written and when the server
-acknowledged it.  ``sync_summary`` derives from those the longest backlog
-(entries written and not yet acknowledged at one moment) and the time the
-kiosk was *behind*: some entry waited longer than ``lag_ms`` for its
-acknowledgement.  A kiosk offline while nobody came leaves no trace, and
-purged entries take their times with them.
+Sync: from when each entry was written and when the server acknowledged it,
+``sync_summary`` derives the longest backlog (entries written and not yet
+acknowledged at one moment) and the time the kiosk was *behind*: some entry
+waited longer than ``lag_ms`` for its acknowledgement (purged entries take
+their times with them).  The kiosk also logs its sync attempts (each change
+of outcome, and at least one a minute while it stays the same:
+``EntryStore.record_sync_attempt``), so ``offline_summary`` gives the time
+*offline* even when nobody came: from a failed attempt to the next one that
+reached the server, and any stretch longer than ``gap_ms`` with no attempt
+logged at all (the kiosk was off, or its sync stopped).  Before the first
+logged attempt (an older log) nothing is known, and the report says so.
 
 Pure: no clock, no I/O; times are epoch milliseconds passed in.
 """
@@ -134,6 +138,11 @@ class SyncSummary:
     behind_spans: tuple[tuple[int, int], ...]
     unacknowledged: int
     """Entries written in the window and still not acknowledged when the log was read."""
+    offline_ms: int | None = None
+    """Time offline in the window, from the logged sync attempts; None: none logged."""
+    offline_spans: tuple[tuple[int, int], ...] = ()
+    known_from_ms: int | None = None
+    """The first logged attempt (nothing is known of the time before it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +189,7 @@ def build_report(
     acks: Mapping[str, Sequence[tuple[int, int | None]]] | None = None,
     read_ms: int | None = None,
     lag_ms: int = DEFAULT_LAG_MS,
+    attempts: Mapping[str, Sequence[tuple[int, bool]]] | None = None,
 ) -> Report:
     """The report for visits opened in [start_ms, end_ms).
 
@@ -266,6 +276,15 @@ def build_report(
             )
             for kiosk, rows in sorted(acks.items())
         }
+        for kiosk, tried in (attempts or {}).items():
+            if kiosk in sync and tried:
+                offline, spans = offline_summary(
+                    tried, start_ms=start_ms, end_ms=end_ms, read_ms=read_ms or end_ms
+                )
+                sync[kiosk] = dataclasses.replace(
+                    sync[kiosk], offline_ms=offline, offline_spans=spans,
+                    known_from_ms=min(at for at, _ in tried),
+                )  # fmt: skip
     return Report(
         start_ms=start_ms,
         end_ms=end_ms,
@@ -350,6 +369,39 @@ def sync_summary(
         behind_spans=tuple(merged),
         unacknowledged=unacked,
     )
+
+
+DEFAULT_GAP_MS = 10 * 60_000
+"""No sync attempt logged for longer than this: the kiosk was off or its sync stopped."""
+
+
+def offline_summary(
+    attempts: Iterable[tuple[int, bool]],
+    *,
+    start_ms: int,
+    end_ms: int,
+    read_ms: int,
+    gap_ms: int = DEFAULT_GAP_MS,
+) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """Time offline inside [start_ms, end_ms) and its spans, from (at, reached the server?)
+    of the logged sync attempts (see the module docstring)."""
+    rows = sorted(attempts)
+    spans: list[tuple[int, int]] = []
+    for i, (at, ok) in enumerate(rows):
+        following = rows[i + 1][0] if i + 1 < len(rows) else max(read_ms, at)
+        if not ok:
+            lo, hi = at, following
+        elif following - at > gap_ms:
+            lo, hi = at + gap_ms, following
+        else:
+            continue
+        lo, hi = max(lo, start_ms), min(hi, end_ms)
+        if lo < hi:
+            if spans and lo <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], hi))
+            else:
+                spans.append((lo, hi))
+    return sum(hi - lo for lo, hi in spans), tuple(spans)
 
 
 def _still(events: list[tuple[int, int]], i: int, start_ms: int) -> bool:

@@ -236,6 +236,15 @@ def batch_statement(kiosk_id: str, body_sha256: str) -> bytes:
     return BATCH_STATEMENT + kiosk_id.encode("utf-8") + b"\n" + body_sha256.encode("ascii")
 
 
+HEALTH_STATEMENT = b"checkpoint-health-v1\n"
+
+
+def health_statement(kiosk_id: str, body_sha256: str) -> bytes:
+    """What a kiosk signs to report its health (``POST /v1/health``): its id and the
+    SHA-256 of the report's body (another prefix than a batch's: one is never the other)."""
+    return HEALTH_STATEMENT + kiosk_id.encode("utf-8") + b"\n" + body_sha256.encode("ascii")
+
+
 REKEY_STATEMENT = b"checkpoint-rekey-v1\n"
 
 

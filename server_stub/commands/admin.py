@@ -11,12 +11,14 @@
     server-stub admin rotate --issuer-dir DIR --alg ES256|EdDSA
     server-stub admin stats --db DB
 
-These work on the files directly, so they work whether the server runs or not
-(SQLite in WAL mode lets the running server keep serving): whoever can write
-the database is the operator.  ``init-admin`` makes the admin credential that
-the HTTP API asks for (registering a kiosk over the network, re-keying one
-without its current key, recent entries in ``/v1/stats``): a random token
-written to a 0600 file; the database keeps only its SHA-256.
+These work on the database directly, so they work whether the server runs or not
+(SQLite in WAL mode lets the running server keep serving; PostgreSQL serves
+both): whoever can write the database is the operator.  ``--db`` is the
+server's SQLite file or a ``postgresql://`` URL (``server_stub.store_port``).
+``init-admin`` makes the admin credential that the HTTP API asks for
+(registering a kiosk over the network, re-keying one without its current
+key, recent entries in ``/v1/stats``): a random token written to a 0600 file;
+the database keeps only its SHA-256.
 ``revoke-kiosk`` refuses a kiosk's batches from now on (registering it again
 lifts that).  ``ack-key`` prints the public half of the server's ack key,
 for kiosks that pin it (``server.ack_key``) rather than fetch the certified one.
@@ -45,10 +47,32 @@ from server_stub.ack_signer import AckKeyError, load_or_create_ack_key
 from server_stub.cli import StubUsageError
 from server_stub.issuer import Issuer, IssuerError
 from server_stub.server import load_ed25519_public_pem
-from server_stub.storage import ServerStore
+from server_stub.store_port import Store, StoreConfigError, is_postgres_url, open_store
 from server_stub.trace import trace
 
 MAX_SALT_BYTES = 4096
+
+DB_HELP = "the server's SQLite file, or a postgresql:// URL"
+
+
+def open_db(db: str, *, existing: bool = False) -> Store:
+    """The store ``--db`` names, or a usage error saying what is wrong with it."""
+    if existing and not is_postgres_url(db) and not Path(db).exists():
+        raise StubUsageError(f"{db}: no server database here")
+    try:
+        return open_store(db)
+    except StoreConfigError as exc:
+        raise StubUsageError(str(exc)) from None
+
+
+def ack_key_beside(db: str) -> Path:
+    """Where the ack key is kept by default: beside the SQLite file."""
+    if is_postgres_url(db):
+        raise StubUsageError(
+            "--db is a PostgreSQL URL: give --ack-key FILE (by default the ack key is kept"
+            " beside a SQLite file, and a database server has no folder for it)"
+        )
+    return Path(db).with_name("server-ack-key.pem")
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,7 +80,7 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     admin = p.add_subparsers(dest="admin_command", required=True)
 
     r = admin.add_parser("register-kiosk", help="register a kiosk's Ed25519 public key")
-    r.add_argument("--db", type=Path, required=True)
+    r.add_argument("--db", required=True, help=DB_HELP)
     r.add_argument("--id", dest="kiosk_id", required=True)
     r.add_argument("--public-key", type=Path, required=True, help="PEM file (kiosk keygen)")
     r.add_argument("--site", help="the kiosk's site (tracing groups kiosks by site)")
@@ -67,7 +91,7 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     r.set_defaults(func=register_kiosk)
 
     t = admin.add_parser("trace", help="a positive case's visits and who was there (authority)")
-    t.add_argument("--db", type=Path, required=True)
+    t.add_argument("--db", required=True, help=DB_HELP)
     t.add_argument("--issuer", required=True, help="the code's issuer (iss)")
     t.add_argument("--holder-id", required=True, help="the holder id, hex")
     t.add_argument("--since", required=True, help="ISO 8601 time or date (no zone: UTC)")
@@ -77,17 +101,17 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.set_defaults(func=run_trace)
 
     a = admin.add_parser("init-admin", help="create an admin token (written to a 0600 file)")
-    a.add_argument("--db", type=Path, required=True)
+    a.add_argument("--db", required=True, help=DB_HELP)
     a.add_argument("--out", type=Path, required=True, help="file to write the token to")
     a.set_defaults(func=init_admin)
 
     k = admin.add_parser("revoke-kiosk", help="refuse a kiosk's batches from now on")
-    k.add_argument("--db", type=Path, required=True)
+    k.add_argument("--db", required=True, help=DB_HELP)
     k.add_argument("--id", dest="kiosk_id", required=True)
     k.set_defaults(func=revoke_kiosk)
 
     e = admin.add_parser("ack-key", help="print the server's ack public key (PEM)")
-    e.add_argument("--db", type=Path, required=True)
+    e.add_argument("--db", required=True, help=DB_HELP)
     e.add_argument("--ack-key", type=Path, help="the ack key file (default beside the db)")
     e.add_argument("--out", type=Path, help="write the PEM here instead of printing it")
     e.set_defaults(func=ack_key)
@@ -103,7 +127,7 @@ def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     o.set_defaults(func=rotate)
 
     s = admin.add_parser("stats", help="entries per kiosk and whether each log is complete")
-    s.add_argument("--db", type=Path, required=True)
+    s.add_argument("--db", required=True, help=DB_HELP)
     s.set_defaults(func=stats)
 
 
@@ -116,7 +140,7 @@ def register_kiosk(args: argparse.Namespace) -> int:
     except (ValueError, UnicodeDecodeError) as exc:
         raise StubUsageError(f"{args.public_key}: {exc}") from None
     salt = None if args.holder_salt_file is None else read_salt(args.holder_salt_file)
-    store = ServerStore(args.db)
+    store = open_db(args.db)
     try:
         changed = store.register_kiosk(
             args.kiosk_id, pem, now_ms=int(time.time() * 1000), site=args.site, holder_salt=salt
@@ -129,16 +153,18 @@ def register_kiosk(args: argparse.Namespace) -> int:
 
 def init_admin(args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(32)
+    store = open_db(args.db)  # first: no token file for a database that cannot be opened
     try:
-        fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise StubUsageError(f"{args.out}: exists already; not overwriting a credential") from None
-    except OSError as exc:
-        raise StubUsageError(f"{args.out}: cannot create: {exc.strerror}") from None
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(token + "\n")
-    store = ServerStore(args.db)
-    try:
+        try:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise StubUsageError(
+                f"{args.out}: exists already; not overwriting a credential"
+            ) from None
+        except OSError as exc:
+            raise StubUsageError(f"{args.out}: cannot create: {exc.strerror}") from None
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(token + "\n")
         digest = hashlib.sha256(token.encode("ascii")).hexdigest()
         store.add_admin_token(digest, now_ms=int(time.time() * 1000))
     finally:
@@ -148,19 +174,19 @@ def init_admin(args: argparse.Namespace) -> int:
 
 
 def revoke_kiosk(args: argparse.Namespace) -> int:
-    store = ServerStore(args.db)
+    store = open_db(args.db)
     try:
         done = store.revoke_kiosk(args.kiosk_id, now_ms=int(time.time() * 1000))
     finally:
         store.close()
     if not done:
-        raise StubUsageError(f"kiosk {args.kiosk_id}: not registered in {args.db}")
+        raise StubUsageError(f"kiosk {args.kiosk_id}: not registered in {store.location}")
     print(f"kiosk {args.kiosk_id}: revoked; its batches are refused from now on")
     return 0
 
 
 def ack_key(args: argparse.Namespace) -> int:
-    path = args.ack_key or args.db.with_name("server-ack-key.pem")
+    path = args.ack_key or ack_key_beside(args.db)
     try:
         key = load_or_create_ack_key(path)
     except AckKeyError as exc:
@@ -207,9 +233,7 @@ def rotate(args: argparse.Namespace) -> int:
 
 
 def stats(args: argparse.Namespace) -> int:
-    if not args.db.exists():
-        raise StubUsageError(f"{args.db}: no server database here")
-    store = ServerStore(args.db)
+    store = open_db(args.db, existing=True)
     try:
         rows = store.stats()
         if not rows:
@@ -257,13 +281,11 @@ def run_trace(args: argparse.Namespace) -> int:
         holder = bytes.fromhex(args.holder_id)
     except ValueError:
         raise StubUsageError(f"--holder-id {args.holder_id!r}: not hex") from None
-    if not args.db.exists():
-        raise StubUsageError(f"{args.db}: no server database here")
     if args.window_min < 0:
         raise StubUsageError("--window-min: expected 0 or more")
     start = parse_time_ms(args.since, "--since")
     end = parse_time_ms(args.until, "--until")
-    store = ServerStore(args.db)
+    store = open_db(args.db, existing=True)
     try:
         result = trace(
             store, issuer=args.issuer, holder_id=holder, start_ms=start, end_ms=end,

@@ -29,12 +29,17 @@ from server_stub.server import (
     create_app,
     uvicorn_config,
 )
+from server_stub.store_port import StoreConfigError, is_postgres_url
 
 
 def register(subs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subs.add_parser("serve", help="run the central server stub")
     p.add_argument("--issuer-dir", type=Path, required=True, help="issuer directory (lists)")
-    p.add_argument("--db", type=Path, required=True, help="server SQLite database file")
+    p.add_argument(
+        "--db",
+        required=True,
+        help="the server's SQLite file, or a postgresql:// URL (city scale; needs --ack-key)",
+    )
     p.add_argument("--policy", type=Path, required=True, help="site policy TOML served to kiosks")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8787, help="0 picks a free port")
@@ -93,9 +98,16 @@ def run(args: argparse.Namespace) -> int:
         raise StubUsageError(f"{args.policy}: cannot read the policy: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, PolicyError) as exc:
         raise StubUsageError(f"{args.policy}: not a valid site policy: {exc}") from None
+    db_url = args.db if is_postgres_url(args.db) else None
+    if db_url is not None and args.ack_key is None:
+        raise StubUsageError(
+            "--db is a PostgreSQL URL: give --ack-key FILE (by default the ack key is kept"
+            " beside a SQLite file, and a database server has no folder for it)"
+        )
     settings = ServerSettings(
         issuer_dir=args.issuer_dir,
-        db_path=args.db,
+        db_path=args.ack_key.with_name("server.sqlite") if db_url else Path(args.db),
+        db_url=db_url,
         policy_path=args.policy,
         faults=faults,
         fault_seed=args.fault_seed,
@@ -116,7 +128,12 @@ def run(args: argparse.Namespace) -> int:
         raise StubUsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     port = sock.getsockname()[1]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    server = _Server(uvicorn_config(create_app(settings), settings, log_level="info"))
+    try:
+        app = create_app(settings)
+    except StoreConfigError as exc:
+        sock.close()
+        raise StubUsageError(str(exc)) from None
+    server = _Server(uvicorn_config(app, settings, log_level="info"))
     server.url = f"http://{host}:{port}"
     if faults:
         print(f"faults: {format_faults(faults)}", file=sys.stderr, flush=True)

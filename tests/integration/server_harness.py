@@ -32,7 +32,7 @@ from kiosk.core.trust import load_root_key
 from server_stub import process
 from server_stub.issuer import Issuer
 from server_stub.server import ServerSettings, ServerThread
-from server_stub.storage import ServerStore
+from server_stub.store_port import is_postgres_url, open_store
 
 REPO = Path(__file__).resolve().parents[2]
 POLICY = REPO / "config" / "policy.toml"
@@ -48,9 +48,10 @@ ADMIN_TOKEN = "test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def grant_admin(db: Path) -> None:
-    """Make ``ADMIN_TOKEN`` an admin credential of the server database ``db``."""
-    store = ServerStore(db)
+def grant_admin(db: Path | str) -> None:
+    """Make ``ADMIN_TOKEN`` an admin credential of the server database ``db`` (a SQLite
+    file or a postgresql:// URL)."""
+    store = open_store(db)
     try:
         digest = hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()
         store.add_admin_token(digest, now_ms=int(time.time() * 1000))
@@ -58,14 +59,20 @@ def grant_admin(db: Path) -> None:
         store.close()
 
 
-def settings(tmp: Path, issuer_dir: Path, **changes: Any) -> ServerSettings:
+def settings(
+    tmp: Path, issuer_dir: Path, *, db: Path | str | None = None, **changes: Any
+) -> ServerSettings:
+    """Server settings with the test policy; the store is ``db`` (a SQLite file or a
+    postgresql:// URL, ``server_db``), by default ``tmp/server.sqlite``."""
+    url = str(db) if db is not None and is_postgres_url(db) else None
     fields: dict[str, Any] = {
         "issuer_dir": issuer_dir,
-        "db_path": tmp / "server.sqlite",
+        "db_path": tmp / "server.sqlite" if db is None or url else Path(db),
+        "db_url": url,
         "policy_path": POLICY,
     }
     fields.update(changes)
-    grant_admin(fields["db_path"])
+    grant_admin(fields["db_url"] or fields["db_path"])
     return ServerSettings(**fields)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.adapters.ack_times import ack_times
+from kiosk.adapters.ack_times import ack_times, sync_attempts
 from kiosk.adapters.store import EntryStore
 from kiosk.core.entry import Entry
 from kiosk.core.report import Report, build_report, day_window
@@ -54,13 +54,16 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[PlannedVi
 def _report(folder: Path, start_ms: int, end_ms: int) -> Report:
     entries: list[Entry] = []
     acks = {}
+    attempts = {}
     for kiosk in KIOSKS:
         with EntryStore(log_path(folder, kiosk), kiosk_id=kiosk) as store:
             entries.extend(store.iter_entries())
         acks[kiosk] = ack_times(log_path(folder, kiosk), start_ms=0, end_ms=end_ms)
+        attempts[kiosk] = sync_attempts(log_path(folder, kiosk), start_ms=start_ms, end_ms=end_ms)
     return build_report(
         entries, start_ms=start_ms, end_ms=end_ms, utc_offset_min=UTC_OFFSET_MIN,
         acks=acks, read_ms=end_ms + 10**9, lag_ms=LAG_MS,
+        attempts={k: a for k, a in attempts.items() if a},
     )  # fmt: skip
 
 
@@ -191,9 +194,12 @@ def test_the_offline_afternoon_shows_as_backlog_and_time_behind(
     back = off_end + OFFLINE_ACK_DELAY_MS
     assert s.behind_spans == ((first + LAG_MS, back),)
     assert s.behind_ms == back - first - LAG_MS
+    # the logged sync attempts: offline exactly the afternoon (failed 13:00-16:55, back 17:00)
+    assert s.offline_spans == ((off_start, off_end),) and s.offline_ms == off_end - off_start
     for other in set(KIOSKS) - {kiosk}:
         assert report.sync[other].behind_ms == 0
         assert report.sync[other].longest_backlog == 1  # each entry waits its one second
+        assert report.sync[other].offline_ms == 0
     # another day: nobody behind
     quiet = _report(folder, *day_window(day + dt.timedelta(days=1), UTC_OFFSET_MIN))
     assert quiet.sync is not None and all(s.behind_ms == 0 for s in quiet.sync.values())
@@ -243,7 +249,8 @@ def test_the_command_reports_the_week_as_csv_and_as_one_page(
     table = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert table.returncode == 0, table.stderr
     assert f"visits: {len(plan)}" in table.stdout
-    assert "does not log its sync attempts" in table.stdout
+    assert "gate-s: time offline: 4 h 00 min" in table.stdout  # the offline afternoon
+    assert "gate-n: time offline: 0 h 00 min" in table.stdout
 
 
 def assert_self_contained(html: str) -> None:

@@ -1,4 +1,5 @@
-"""The server stub's HTTP API over real HTTP on 127.0.0.1, with a real SQLite file."""
+"""The server stub's HTTP API over real HTTP on 127.0.0.1, with a real SQLite file and a
+real PostgreSQL database (each test runs on both stores)."""
 
 from __future__ import annotations
 
@@ -52,9 +53,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture()
-def server(tmp_path: Path, issuer: Issuer, clock: Clock) -> Iterator[ServerThread]:
+def server(
+    tmp_path: Path, issuer: Issuer, clock: Clock, server_db: Path | str
+) -> Iterator[ServerThread]:
+    """The server on each store backend (SQLite file, PostgreSQL database): ``server_db``."""
     with ServerThread(
-        settings(tmp_path, issuer.directory, max_body_bytes=256 * 1024, clock=clock)
+        settings(tmp_path, issuer.directory, db=server_db, max_body_bytes=256 * 1024, clock=clock)
     ) as s:
         yield s
 

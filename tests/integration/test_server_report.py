@@ -20,7 +20,7 @@ from kiosk.adapters.identity import public_pem
 from kiosk.adapters.store import EntryStore
 from kiosk.core.entry import canonical_json
 from server_stub.server import ServerThread
-from server_stub.storage import ServerStore
+from server_stub.store_port import open_store
 from tests.integration.server_harness import ADMIN, make_issuer, settings
 from tests.integration.test_report import assert_self_contained
 from tests.week_log import (
@@ -36,8 +36,8 @@ from tests.week_log import (
 SITES = {"gate-n": "North", "gate-s": "South", "gate-e": "North"}
 
 
-def _store_week(logs: Path, db: Path) -> None:
-    store = ServerStore(db)
+def _store_week(logs: Path, db: Path | str) -> None:
+    store = open_store(db)
     try:
         for kiosk in KIOSKS:
             with EntryStore(log_path(logs, kiosk), kiosk_id=kiosk) as log:
@@ -60,11 +60,22 @@ def _store_week(logs: Path, db: Path) -> None:
         store.close()
 
 
-def test_the_server_reports_the_day_per_kiosk_per_site_and_for_all(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """The week's kiosk logs, written once for both store backends (only read after)."""
+    folder = tmp_path_factory.mktemp("server-week")
     plan = plan_week()
-    write_logs(tmp_path / "logs", plan)
+    write_logs(folder, plan)
+    return folder, plan
+
+
+def test_the_server_reports_the_day_per_kiosk_per_site_and_for_all(
+    tmp_path: Path, server_db: Path | str, week: tuple[Path, list]
+) -> None:
+    """On each store backend (``server_db``: a SQLite file, a PostgreSQL database)."""
+    logs, plan = week
     issuer = make_issuer(tmp_path / "issuer")
-    conf = settings(tmp_path, issuer.directory)
+    conf = settings(tmp_path, issuer.directory, db=server_db)
     kiosk_off, off_start, _ = offline_window()
     day = dt.datetime.fromtimestamp(
         off_start / 1000, dt.timezone(dt.timedelta(minutes=UTC_OFFSET_MIN))
@@ -78,7 +89,7 @@ def test_the_server_reports_the_day_per_kiosk_per_site_and_for_all(tmp_path: Pat
             }
             r = requests.post(f"{server.url}/v1/kiosks", json=body, headers=ADMIN, timeout=10)
             assert r.status_code == 201, r.text
-        _store_week(tmp_path / "logs", conf.db_path)
+        _store_week(logs, server_db)
         query = f"day={day.isoformat()}&utc_offset_min={UTC_OFFSET_MIN}"
         assert requests.get(f"{server.url}/v1/report?{query}", timeout=10).status_code == 401
         r = requests.get(f"{server.url}/v1/report?{query}", headers=ADMIN, timeout=30)
