@@ -76,6 +76,7 @@ from kiosk.ui.widgets import (
     VerdictPanel,
     WaitingList,
 )
+from kiosk.ui.words import refusal_words
 
 RECENT_LIMIT = 50
 """Entries kept in the recent list on the main screen."""
@@ -267,7 +268,9 @@ class KioskApp(App[None]):
             try:
                 message = job()
             except ActionError as exc:
-                message = ActionFailed(_("{what}: refused: {error}").format(what=what, error=exc))
+                message = ActionFailed(
+                    _("{what}: refused: {error}").format(what=what, error=refusal_words(exc))
+                )
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 message = ActionFailed(_("{what}: failed: {error}").format(what=what, error=error))
@@ -293,6 +296,8 @@ class KioskApp(App[None]):
 
     def on_visit_shown(self, message: VisitShown) -> None:
         """A visit opened or changed: keep its view, then show what the guard should see."""
+        if self._screens_gone():
+            return
         event = message.event
         view = event.visit
         self._keep(view)
@@ -307,6 +312,11 @@ class KioskApp(App[None]):
             self.bell()
         self._refresh_panel(restart_hold=event.opened or message.acted)
         self._in_thread(lambda: RecentLoaded(self.port.recent(RECENT_LIMIT)), _("recent"))
+
+    def _screens_gone(self) -> bool:
+        """The app is shutting down (its screens are gone): a service message that arrives
+        now has nothing to show on."""
+        return not self.screen_stack
 
     def _keep(self, view: VisitView) -> None:
         self.views[view.visit_id] = view
@@ -417,6 +427,8 @@ class KioskApp(App[None]):
         self._refresh_panel()
 
     def on_status_changed(self, message: StatusChanged) -> None:
+        if self._screens_gone():
+            return
         self._show_status(message.status)
 
     def show_sound(self, status: SoundStatus) -> None:
@@ -427,6 +439,8 @@ class KioskApp(App[None]):
             self._post(SoundChanged())
 
     def on_sound_changed(self, _message: SoundChanged) -> None:
+        if self._screens_gone():
+            return
         self._show_status(self.status)
 
     def _show_status(self, status: KioskStatus) -> None:
@@ -439,13 +453,19 @@ class KioskApp(App[None]):
         self._counters.show_counters(status.counters)
 
     def on_recent_loaded(self, message: RecentLoaded) -> None:
+        if self._screens_gone():
+            return
         self._recent.show_rows(message.rows)
 
     def on_action_failed(self, message: ActionFailed) -> None:
+        if self._screens_gone():
+            return
         text = clean_text(message.text, lines.MAX_MESSAGE_LEN)
         self.notify(text, severity="error", timeout=8, markup=False)
 
     def on_action_done(self, message: ActionDone) -> None:
+        if self._screens_gone():
+            return
         self.notify(clean_text(message.text, lines.MAX_MESSAGE_LEN), timeout=4, markup=False)
 
     def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:

@@ -66,6 +66,7 @@ NOTES: tuple[str, ...] = (
     N_("on_failure callback failed"),
     N_("on_lists callback failed"),
     N_("sync round failed"),
+    N_("sync attempt not logged: {error}"),
     N_("sync failed: {error}"),
     N_("{file}: identity key missing: run kiosk keygen and re-register"),
     N_("{file}: no kiosk identity key (run 'kiosk keygen')"),

@@ -263,3 +263,47 @@ def certificate_words(cert: CertificateState) -> str:
         return text
     except (KeyError, IndexError, ValueError):
         return clean_text(cert.summary, MAX_DETAIL_LEN)
+
+
+REFUSALS = (
+    N_("cannot {what}: this person left without a decision"),
+    N_("record a reading"),
+    N_("approve or deny"),
+    N_("nothing was measured"),
+    N_("a reason is required"),
+    N_("the reason holds a scanned code: type the reason in words"),
+    N_("the guard approves (ALLOW) or denies (DENY)"),
+    N_(
+        "this code did not verify: it names nobody, so it cannot be approved "
+        "(policy guard.approve_unverified)"
+    ),
+    N_("{codes} cannot be approved by a guard (policy guard.never_approve)"),
+    N_("that person is no longer held on screen; find them in the log view"),
+    N_("an overrule approves (ALLOW) or denies (DENY)"),
+)
+"""The templates of a refused guard action (``kiosk.core.visit.VisitError``, the service's
+``ActionError``), listed here so the catalogs hold them; a test reads those modules and
+fails on a template missing here."""
+
+
+def refusal_words(error: Exception) -> str:
+    """A refused guard action in the kiosk's language: its template from the catalog, the
+    reason codes it names as their words (``kiosk.port.ActionError``)."""
+    text = getattr(error, "text", None)
+    if not isinstance(text, str):
+        return str(error)
+    codes: tuple[str, ...] = getattr(error, "codes", ())
+    params: dict[str, str] = dict(getattr(error, "params", {}))
+    named = []
+    for code in codes:
+        try:
+            named.append(phrase(ReasonCode(code)))
+        except ValueError:
+            named.append(code)
+    for key, value in params.items():  # a part of the action named in words ("approve or deny")
+        params[key] = _(value)
+    try:
+        # TRANSLATORS: between two reasons of one log entry.
+        return _(text).format(codes=_("; ").join(named), **params)
+    except (KeyError, IndexError, ValueError):
+        return str(error)
