@@ -34,9 +34,17 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from kiosk.core.entry import GENESIS_HASH, Entry
+from kiosk.core.entry import Entry
+from server_stub.batch_rules import (
+    batch_response,
+    chain_check,
+    check_held,
+    check_neighbours,
+    heads_of,
+    kiosk_stats,
+    neighbour_range,
+)
 from server_stub.store_port import (
-    ChainBreakError,
     ChainCheck,
     ConflictError,
     KioskStats,
@@ -314,12 +322,7 @@ class PgStore:
                     if seen is not None:
                         return seen, False
                     held = self._held(entries)
-                    for entry in entries:
-                        seen_entry = held.get(entry.id)
-                        if seen_entry is not None and seen_entry != (entry.hash, entry.kiosk_id):
-                            raise ConflictError(
-                                f"entry {entry.id} is already stored with different contents"
-                            )
+                    check_held(entries, held)
                     self._check_neighbours(kiosk_id, [e for e in entries if e.id not in held])
                     stored = 0
                     with (
@@ -335,14 +338,7 @@ class PgStore:
                                  e.refers_to or e.id)
                             )  # fmt: skip
                             stored += 1
-                    response = {
-                        "batch_id": batch_id,
-                        "accepted": [e.id for e in entries],
-                        "stored": stored,
-                        "duplicates": len(entries) - stored,
-                        "server_time_ms": now_ms,
-                        "head": None if head is None else {"seq": head[0], "hash": head[1]},
-                    }
+                    response = batch_response(batch_id, entries, stored, now_ms, head)
                     self._db.execute(
                         "INSERT INTO batches (batch_id, kiosk_id, body_sha256, response,"
                         " received_ms) VALUES (%s, %s, %s, %s, %s)",
@@ -365,8 +361,7 @@ class PgStore:
         """New entries take no seq already held, and link to the held entries around them."""
         if not new:
             return
-        low = min(e.seq for e in new) - 1
-        high = max(e.seq for e in new) + 1
+        low, high = neighbour_range(new)
         around = {
             int(r[0]): (str(r[1]), str(r[2]))
             for r in self._db.execute(
@@ -375,22 +370,7 @@ class PgStore:
                 (kiosk_id, low, high),
             ).fetchall()
         }
-        if not around:
-            return
-        for e in new:
-            same = around.get(e.seq)
-            if same is not None:
-                raise SeqConflictError(kiosk_id, e.seq, same[1], e.hash)
-            before = around.get(e.seq - 1)
-            if before is not None and before[1] != e.prev_hash:
-                raise ChainBreakError(
-                    f"seq {e.seq} does not link to seq {e.seq - 1} that the server holds"
-                )
-            after = around.get(e.seq + 1)
-            if after is not None and after[0] != e.hash:
-                raise ChainBreakError(
-                    f"seq {e.seq + 1} that the server holds does not link to seq {e.seq}"
-                )
+        check_neighbours(kiosk_id, new, around)
 
     def record_seq_conflict(self, error: SeqConflictError, *, batch_id: str, now_ms: int) -> None:
         with self._lock:
@@ -405,12 +385,7 @@ class PgStore:
             "SELECT response FROM batches WHERE kiosk_id = %s ORDER BY received_ms DESC LIMIT %s",
             (kiosk_id, limit),
         )
-        heads = {}
-        for (response,) in rows:
-            head = json.loads(response).get("head")
-            if head:
-                heads[int(head["seq"])] = str(head["hash"])
-        return sorted(heads.items())
+        return heads_of(r[0] for r in rows)
 
     def record_health(
         self, kiosk_id: str, *, received_ms: int, sent_at_ms: int, fields: dict[str, Any]
@@ -460,7 +435,7 @@ class PgStore:
 
     def stats(self) -> list[KioskStats]:
         with self._lock, self._db.transaction():
-            known = {r[0] for r in self._db.execute("SELECT kiosk_id FROM kiosks").fetchall()}
+            known = [r[0] for r in self._db.execute("SELECT kiosk_id FROM kiosks").fetchall()]
             rows = self._db.execute(
                 "SELECT kiosk_id, count(*), min(seq), max(seq), max(at_ms)"
                 " FROM entries GROUP BY kiosk_id"
@@ -471,36 +446,17 @@ class PgStore:
                     "SELECT kiosk_id, count(*) FROM batches GROUP BY kiosk_id"
                 ).fetchall()
             }
-            verdicts: dict[str, dict[str, int]] = {}
-            for kiosk_id, verdict, n in self._db.execute(
+            verdicts = self._db.execute(
                 "SELECT kiosk_id, verdict, count(*) FROM entries GROUP BY kiosk_id, verdict"
-            ).fetchall():
-                verdicts.setdefault(kiosk_id, {})[verdict or "-"] = int(n)
-        out = {
-            r[0]: KioskStats(
-                r[0], int(r[1]), batches.get(r[0], 0), r[2], r[3], r[4], verdicts[r[0]]
-            )
-            for r in rows
-        }
-        for kiosk_id in known - out.keys():
-            out[kiosk_id] = KioskStats(kiosk_id, 0, batches.get(kiosk_id, 0), None, None, None, {})
-        return [out[k] for k in sorted(out)]
+            ).fetchall()
+        return kiosk_stats(known, rows, batches, verdicts)
 
     def check_chain(self, kiosk_id: str) -> ChainCheck:
         rows = self._all(
             "SELECT seq, prev_hash, hash FROM entries WHERE kiosk_id = %s ORDER BY seq",
             (kiosk_id,),
         )
-        prev = GENESIS_HASH
-        for expected, (seq, prev_hash, h) in enumerate(rows, start=1):
-            if seq != expected:
-                return ChainCheck(kiosk_id, len(rows), False, f"seq {expected} is missing")
-            if prev_hash != prev:
-                return ChainCheck(
-                    kiosk_id, len(rows), False, f"seq {seq} does not link to seq {seq - 1}"
-                )
-            prev = h
-        return ChainCheck(kiosk_id, len(rows), True, f"{len(rows)} entries, chain intact")
+        return chain_check(kiosk_id, rows)
 
     def entry_rows(
         self, kiosk_id: str, start_ms: int, end_ms: int

@@ -31,7 +31,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.core.entry import GENESIS_HASH, Entry
+from kiosk.core.entry import Entry
+from server_stub.batch_rules import (
+    batch_response,
+    chain_check,
+    check_held,
+    check_neighbours,
+    heads_of,
+    kiosk_stats,
+    neighbour_range,
+)
 from server_stub.store_port import (
     ChainBreakError,
     ChainCheck,
@@ -313,12 +322,7 @@ class ServerStore:
                     self._db.execute("ROLLBACK")
                     return seen, False
                 held = self._held(entries)
-                for entry in entries:
-                    seen_entry = held.get(entry.id)
-                    if seen_entry is not None and seen_entry != (entry.hash, entry.kiosk_id):
-                        raise ConflictError(
-                            f"entry {entry.id} is already stored with different contents"
-                        )
+                check_held(entries, held)
                 self._check_neighbours(kiosk_id, [e for e in entries if e.id not in held])
                 new = [
                     (e.id, e.kiosk_id, e.seq, e.at_ms, e.kind.value, e.verdict, e.prev_hash,
@@ -333,14 +337,7 @@ class ServerStore:
                     new,
                 )
                 stored = len(new)
-                response = {
-                    "batch_id": batch_id,
-                    "accepted": [e.id for e in entries],
-                    "stored": stored,
-                    "duplicates": len(entries) - stored,
-                    "server_time_ms": now_ms,
-                    "head": None if head is None else {"seq": head[0], "hash": head[1]},
-                }
+                response = batch_response(batch_id, entries, stored, now_ms, head)
                 self._db.execute(
                     "INSERT INTO batches (batch_id, kiosk_id, body_sha256, response, received_ms)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -356,8 +353,7 @@ class ServerStore:
         """New entries take no seq already held, and link to the held entries around them."""
         if not new:
             return
-        low = min(e.seq for e in new) - 1
-        high = max(e.seq for e in new) + 1
+        low, high = neighbour_range(new)
         around = {
             int(r[0]): (str(r[1]), str(r[2]))
             for r in self._db.execute(
@@ -366,22 +362,7 @@ class ServerStore:
                 (kiosk_id, low, high),
             )
         }
-        if not around:
-            return
-        for e in new:
-            same = around.get(e.seq)
-            if same is not None:
-                raise SeqConflictError(kiosk_id, e.seq, same[1], e.hash)
-            before = around.get(e.seq - 1)
-            if before is not None and before[1] != e.prev_hash:
-                raise ChainBreakError(
-                    f"seq {e.seq} does not link to seq {e.seq - 1} that the server holds"
-                )
-            after = around.get(e.seq + 1)
-            if after is not None and after[0] != e.hash:
-                raise ChainBreakError(
-                    f"seq {e.seq + 1} that the server holds does not link to seq {e.seq}"
-                )
+        check_neighbours(kiosk_id, new, around)
 
     def record_seq_conflict(self, error: SeqConflictError, *, batch_id: str, now_ms: int) -> None:
         with self._lock:
@@ -398,12 +379,7 @@ class ServerStore:
                 "SELECT response FROM batches WHERE kiosk_id = ? ORDER BY received_ms DESC LIMIT ?",
                 (kiosk_id, limit),
             ).fetchall()
-        heads = {}
-        for (response,) in rows:
-            head = json.loads(response).get("head")
-            if head:
-                heads[int(head["seq"])] = str(head["hash"])
-        return sorted(heads.items())
+        return heads_of(r[0] for r in rows)
 
     def last_contacts(self) -> dict[str, int]:
         with self._lock:
@@ -483,7 +459,7 @@ class ServerStore:
 
     def stats(self) -> list[KioskStats]:
         with self._lock:
-            known = {r[0] for r in self._db.execute("SELECT kiosk_id FROM kiosks")}
+            known = [r[0] for r in self._db.execute("SELECT kiosk_id FROM kiosks")]
             rows = self._db.execute(
                 "SELECT kiosk_id, count(*), min(seq), max(seq), max(at_ms)"
                 " FROM entries GROUP BY kiosk_id"
@@ -491,18 +467,10 @@ class ServerStore:
             batches = dict(
                 self._db.execute("SELECT kiosk_id, count(*) FROM batches GROUP BY kiosk_id")
             )
-            verdicts: dict[str, dict[str, int]] = {}
-            for kiosk_id, verdict, n in self._db.execute(
+            verdicts = self._db.execute(
                 "SELECT kiosk_id, verdict, count(*) FROM entries GROUP BY kiosk_id, verdict"
-            ):
-                verdicts.setdefault(kiosk_id, {})[verdict or "-"] = n
-        out = {
-            r[0]: KioskStats(r[0], r[1], batches.get(r[0], 0), r[2], r[3], r[4], verdicts[r[0]])
-            for r in rows
-        }
-        for kiosk_id in known - out.keys():
-            out[kiosk_id] = KioskStats(kiosk_id, 0, batches.get(kiosk_id, 0), None, None, None, {})
-        return [out[k] for k in sorted(out)]
+            ).fetchall()
+        return kiosk_stats(known, rows, batches, verdicts)
 
     def check_chain(self, kiosk_id: str) -> ChainCheck:
         """Is the kiosk's log held complete from seq 1, each entry linked to the one before?"""
@@ -511,16 +479,7 @@ class ServerStore:
                 "SELECT seq, prev_hash, hash FROM entries WHERE kiosk_id = ? ORDER BY seq",
                 (kiosk_id,),
             ).fetchall()
-        prev = GENESIS_HASH
-        for expected, (seq, prev_hash, h) in enumerate(rows, start=1):
-            if seq != expected:
-                return ChainCheck(kiosk_id, len(rows), False, f"seq {expected} is missing")
-            if prev_hash != prev:
-                return ChainCheck(
-                    kiosk_id, len(rows), False, f"seq {seq} does not link to seq {seq - 1}"
-                )
-            prev = h
-        return ChainCheck(kiosk_id, len(rows), True, f"{len(rows)} entries, chain intact")
+        return chain_check(kiosk_id, rows)
 
     def entry_rows(
         self, kiosk_id: str, start_ms: int, end_ms: int
