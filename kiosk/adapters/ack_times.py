@@ -22,14 +22,19 @@ _SQL = (
 )
 
 
-def ack_times(path: Path, *, start_ms: int, end_ms: int) -> list[tuple[int, int | None]]:
-    """(written at, acknowledged at or None) of every entry that was waiting in [start, end)."""
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The entry log opened read-only (a report never writes to it); StoreError if it cannot be."""
     try:
-        conn = sqlite3.connect(
+        return sqlite3.connect(
             Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
         )
     except sqlite3.Error as exc:
         raise StoreError(f"{path}: cannot open the entry log: {exc}") from None
+
+
+def ack_times(path: Path, *, start_ms: int, end_ms: int) -> list[tuple[int, int | None]]:
+    """(written at, acknowledged at or None) of every entry that was waiting in [start, end)."""
+    conn = _read_only(path)
     try:
         rows = conn.execute(_SQL, (end_ms, start_ms)).fetchall()
     except sqlite3.Error as exc:
@@ -48,12 +53,7 @@ _SQL_ATTEMPTS = (
 def sync_attempts(path: Path, *, start_ms: int, end_ms: int) -> list[tuple[int, bool]] | None:
     """(at, reached the server?) of the sync attempts logged in [start, end), with the last one
     before ``start`` (the state the window began in); None when the log has no such table."""
-    try:
-        conn = sqlite3.connect(
-            Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open the entry log: {exc}") from None
+    conn = _read_only(path)
     try:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master").fetchall()}
         if "sync_attempts" not in names:

@@ -42,13 +42,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
 from kiosk.adapters.store import EntryStore, StoreError
 from kiosk.core.clock import TimeFormatError, parse_instant
 from kiosk.core.entry import WIRE_FIELDS, Entry
 from kiosk.core.visit_log import VISIT_FIELDS, fold_visits
+
+if TYPE_CHECKING:
+    from kiosk.adapters.sync import SyncClient
 
 DB_NAME = "entries.sqlite"
 """The entry log's file name inside ``data_dir``."""
@@ -144,20 +147,26 @@ def run_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok and server_ok else 1
 
 
+def _sync_client(config: KioskConfig, store: EntryStore) -> SyncClient:
+    """A sync client for a one-off question to the server (heads, the signed time)."""
+    from kiosk.adapters.identity import load_or_create_identity
+    from kiosk.adapters.sync import SyncClient
+    from kiosk.adapters.trust_store import load_root
+
+    return SyncClient(
+        config, store, load_or_create_identity(config.identity_key),
+        root_key=load_root(config.root_key),
+    )  # fmt: skip
+
+
 def _verify_with_server(config: KioskConfig, store: EntryStore) -> bool:
     """Compare the local log with the heads the server acknowledged; print what was found."""
-    from kiosk.adapters.identity import load_or_create_identity
-    from kiosk.adapters.sync import SyncClient, Unreachable
-    from kiosk.adapters.trust_store import load_root
+    from kiosk.adapters.sync import Unreachable
     from kiosk.core.server_signed import AckError, compare_heads
 
     if not config.server.url:
         raise ConfigError(f"{config.path}: server.url is not set, so there is no server to ask")
-    client = SyncClient(
-        config, store, load_or_create_identity(config.identity_key), root_key=load_root(
-            config.root_key
-        )
-    )  # fmt: skip
+    client = _sync_client(config, store)
     try:
         heads = client.fetch_heads()
     except (Unreachable, AckError) as exc:
@@ -328,9 +337,6 @@ def _purge_clock(config: KioskConfig, store: EntryStore, *, trust_local: bool) -
     within ``sync.clock_warn_s``), or this machine's clock when the operator says so;
     None, with the reason printed, when neither.  A clock weeks ahead must not
     delete entries that are not old."""
-    from kiosk.adapters.identity import load_or_create_identity
-    from kiosk.adapters.sync import SyncClient
-    from kiosk.adapters.trust_store import load_root
     from kiosk.core.clock import purge_allowed
 
     if trust_local:
@@ -342,10 +348,7 @@ def _purge_clock(config: KioskConfig, store: EntryStore, *, trust_local: bool) -
         return time.time()
     why = "server.url is not set"
     if config.server.url:
-        client = SyncClient(
-            config, store, load_or_create_identity(config.identity_key),
-            root_key=load_root(config.root_key),
-        )  # fmt: skip
+        client = _sync_client(config, store)
         try:
             why = client.ask_time()
             skew = client.confirmed_skew_s()
