@@ -116,6 +116,9 @@ class LogRow:
     """The visit the entry belongs to (its own id for a scan)."""
     temperature_c: float | None = None
     mask: bool | None = None
+    reason_params: tuple[tuple[tuple[str, str], ...], ...] = ()
+    """The facts inside each of ``reasons`` (``Reason.params``), in the same order; empty
+    where the log kept none (entries written before it kept them)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.adapters.config import KioskConfig
-from kiosk.adapters.store import EntryStore
+from kiosk.adapters.store import EntryStore, ReasonFacts
 from kiosk.core import visit as visits
 from kiosk.core.clock import clock_reasons, purge_allowed
 from kiosk.core.entry import Entry, EntryDraft, EntryKind, new_entry_id
@@ -88,7 +88,7 @@ RETRY_MAX_S = 5.0
 """Backoff between attempts to write to a log that refused a write."""
 
 
-def log_row(entry: Entry) -> LogRow:
+def log_row(entry: Entry, facts: ReasonFacts = ()) -> LogRow:
     return LogRow(
         entry_id=entry.id,
         at_ms=entry.at_ms,
@@ -100,7 +100,22 @@ def log_row(entry: Entry) -> LogRow:
         visit_id=entry.refers_to or entry.id,
         temperature_c=entry.temperature_c,
         mask=entry.mask,
+        reason_params=params_by_reason(entry.reasons, facts),
     )
+
+
+def params_by_reason(
+    reasons: tuple[str, ...], facts: ReasonFacts
+) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The params of each of ``reasons`` (empty where the log kept none), in their order."""
+    if not facts:
+        return ()
+    kept = list(facts)
+    out = []
+    for code in reasons:
+        i = next((i for i, (c, _p) in enumerate(kept) if c == code), None)
+        out.append(kept.pop(i)[1] if i is not None else ())
+    return tuple(out)
 
 
 def reading_note(temperature_c: float | None, mask: bool | None) -> str:
@@ -119,6 +134,8 @@ class _Write:
 
     draft: EntryDraft
     visit_id: str
+    facts: ReasonFacts = ()
+    """The params of the draft's reasons, kept beside the entry for the log view."""
     done: threading.Event = dataclasses.field(default_factory=threading.Event)
 
 
@@ -319,7 +336,7 @@ class KioskService:
         while pending:
             write = pending[0]
             try:
-                self.store.record(write.draft)
+                self.store.record(write.draft, facts=write.facts)
             except Exception as exc:
                 fault = str(exc) or type(exc).__name__
                 if fault != self._log_fault:
@@ -384,7 +401,7 @@ class KioskService:
             mask=mask,
             note=note,
         )
-        write = _Write(draft, visit.id)
+        write = _Write(draft, visit.id, tuple((r.code.value, r.params) for r in judged.reasons))
         self._unwritten[visit.id] += 1
         if enqueue:
             self._decisions.put(write)
@@ -637,6 +654,7 @@ class KioskService:
                         visit_id=visit.id,
                         temperature_c=visit.temperature_c,
                         mask=visit.mask,
+                        reason_params=tuple(r.params for r in view.decision.reasons),
                     )
                 )
         shown = {r.visit_id for r in rows}
@@ -645,7 +663,11 @@ class KioskService:
                 break
             if scan.id in shown:
                 continue
-            record = fold_visits(self.store.visit_entries(scan.id))[0]
+            entries = self.store.visit_entries(scan.id)
+            record = fold_visits(entries)[0]
+            # the reasons a visit shows are those of its newest entry with a verdict
+            source = next((e for e in reversed(entries) if e.verdict), scan)
+            facts = self.store.reason_facts([source.seq]).get(source.seq, ())
             rows.append(
                 LogRow(
                     entry_id=scan.id,
@@ -658,6 +680,7 @@ class KioskService:
                     visit_id=scan.id,
                     temperature_c=record.temperature_c,
                     mask=record.mask,
+                    reason_params=params_by_reason(record.reasons, facts),
                 )
             )
         return rows[:limit]
@@ -668,8 +691,9 @@ class KioskService:
         for code in codes_matching(text):
             for e in self.store.search(code, limit):
                 found.setdefault(e.seq, e)
-        newest_first = sorted(found.values(), key=lambda e: e.seq, reverse=True)
-        return [log_row(e) for e in newest_first[:limit]]
+        newest_first = sorted(found.values(), key=lambda e: e.seq, reverse=True)[:limit]
+        facts = self.store.reason_facts([e.seq for e in newest_first])
+        return [log_row(e, facts.get(e.seq, ())) for e in newest_first]
 
     # --- status -----------------------------------------------------------
 

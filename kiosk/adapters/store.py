@@ -15,6 +15,8 @@ Tables:
   reasons and certificates as JSON text).
 - ``outbox``: one row per entry, ``sent_at_ms``/``batch_id`` set when the
   server acknowledged it; a partial index keeps the unsent ones in order.
+- ``reason_facts``: the facts inside each entry's reasons (ages, areas, dates) for the
+  log view; on the kiosk only, outside the entry and its hash.
 - ``meta``: ``schema_version``, ``kiosk_id``, ``head`` (seq and hash of the
   newest entry, written with it, so a removed tail is noticed),
   ``chain_anchor`` (seq and hash of the newest purged entry, where
@@ -170,6 +172,22 @@ CREATE TABLE IF NOT EXISTS sync_attempts (
 change of outcome, and at least one row a minute while it stays the same; kept 90 days.
 Created on open, so older logs gain it."""
 
+_REASON_FACTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reason_facts (
+    seq          INTEGER PRIMARY KEY,
+    facts        TEXT NOT NULL
+)
+"""
+"""The facts inside an entry's reasons (an age in seconds, an area's code, a date), so that
+the log view says "expired 2 hours ago" and not only "expired": JSON
+``[[code, [[name, value], ...]], ...]`` in the order of the entry's reasons, one row per
+entry that has any.  Kept on the kiosk only: not part of the entry, its hash or a batch
+(the wire format is fixed), written in the entry's own transaction and purged with it.
+Created on open, so older logs gain it; their entries show their reasons without facts."""
+
+ReasonFacts = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+"""(code, params) per reason of one entry, as ``Reason.params`` holds them."""
+
 SYNC_ATTEMPT_EVERY_MS = 60_000
 SYNC_ATTEMPTS_KEPT_MS = 90 * 86_400_000
 
@@ -257,6 +275,18 @@ def _parse_link(value: str | None, default: tuple[int, str]) -> tuple[int, str]:
     return int(seq_text), h
 
 
+def _read_facts(text: str) -> ReasonFacts | None:
+    """``reason_facts.facts`` as (code, params) pairs, or None when it is not that shape."""
+    try:
+        raw = json.loads(text)
+        facts = tuple(
+            (str(code), tuple((str(k), str(v)) for k, v in params)) for code, params in raw
+        )
+    except (ValueError, TypeError):
+        return None
+    return facts
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -330,6 +360,7 @@ class EntryStore:
                 self._migrate()
             c.execute(_PARKED_SCHEMA)
             c.execute(_SYNC_ATTEMPTS_SCHEMA)
+            c.execute(_REASON_FACTS_SCHEMA)
             c.execute("COMMIT")
         except BaseException:
             c.execute("ROLLBACK")
@@ -410,21 +441,24 @@ class EntryStore:
                     raise StoreError(f"{self.path}: {what}: {exc}") from None
                 raise
 
-    def record(self, draft: EntryDraft) -> Entry:
+    def record(self, draft: EntryDraft, *, facts: ReasonFacts = ()) -> Entry:
         """Log one entry as drafted; durable when this returns.
 
-        Writing a draft whose id is already in the log returns the entry
-        logged then and writes nothing: a retried write never doubles an entry.
+        ``facts``: the params of the draft's reasons, kept beside the entry for
+        the log view (``reason_facts``).  Writing a draft whose id is already in
+        the log returns the entry logged then and writes nothing: a retried
+        write never doubles an entry.
         """
         fields = {
             f.name: getattr(draft, f.name) for f in dataclasses.fields(draft) if f.name != "at_ms"
         }
-        return self._append(draft.at_ms, **fields)
+        return self._append(draft.at_ms, facts, **fields)
 
     def record_decision(self, decision: Decision, *, at_ms: int) -> Entry:
         """Log a scan's decision; durable when this returns."""
         return self._append(
             at_ms,
+            tuple((r.code.value, r.params) for r in decision.reasons),
             kind=EntryKind.SCAN,
             verdict=decision.verdict.value,
             reasons=decision.reason_codes,
@@ -450,6 +484,7 @@ class EntryStore:
             reasons = (ReasonCode.GUARD_DENIED.value,)
         return self._append(
             at_ms,
+            (),
             kind=EntryKind.OVERRIDE,
             verdict=verdict.value,
             reasons=reasons,
@@ -468,13 +503,14 @@ class EntryStore:
         """Log what the guard measured (temperature, mask); durable when this returns."""
         return self._append(
             at_ms,
+            (),
             kind=EntryKind.OBSERVATION,
             refers_to=refers_to,
             temperature_c=temperature_c,
             mask=mask,
         )
 
-    def _append(self, at_ms: int, **fields: Any) -> Entry:
+    def _append(self, at_ms: int, facts: ReasonFacts, **fields: Any) -> Entry:
         entry_id = fields.pop("id", None) or new_entry_id(at_ms, os.urandom(10))
         with self._lock:
             logged = self._select(_SQL_BY_ID, (entry_id,))
@@ -502,6 +538,11 @@ class EntryStore:
                     (*_entry_to_row(entry), entry.refers_to or entry.id),
                 )
                 c.execute("INSERT INTO outbox (seq, entry_id) VALUES (?, ?)", (entry.seq, entry.id))
+                if any(params for _code, params in facts):
+                    c.execute(
+                        "INSERT INTO reason_facts (seq, facts) VALUES (?, ?)",
+                        (entry.seq, json.dumps(facts, ensure_ascii=False)),
+                    )
                 c.execute(
                     "UPDATE meta SET value = ? WHERE key = 'head'", (f"{entry.seq} {entry.hash}",)
                 )
@@ -578,6 +619,7 @@ class EntryStore:
             if old is not None:
                 newest = max(newest, int(old))
             c.execute("DELETE FROM outbox WHERE seq < ?", (stop,))
+            c.execute("DELETE FROM reason_facts WHERE seq < ?", (stop,))
             c.execute("DELETE FROM entries WHERE seq < ?", (stop,))
             c.execute(
                 "UPDATE meta SET value = ? WHERE key = 'chain_anchor'",
@@ -728,6 +770,28 @@ class EntryStore:
     def visit_entries(self, visit_id: str) -> list[Entry]:
         """Every entry of one visit (its scan, readings, overrules), in log order."""
         return self._select(_SQL_VISIT, (visit_id,))
+
+    def reason_facts(self, seqs: Sequence[int]) -> dict[int, ReasonFacts]:
+        """The facts kept for these entries' reasons, by seq (entries without any are left
+        out; a row that does not read as facts is left out too: the log view then shows
+        the reasons' words without their facts)."""
+        found: dict[int, ReasonFacts] = {}
+        with self._lock:
+            for start in range(0, len(seqs), _PAGE):
+                chunk = list(seqs[start : start + _PAGE])
+                marks = ", ".join("?" * len(chunk))
+                try:
+                    rows = self._conn.execute(
+                        f"SELECT seq, facts FROM reason_facts WHERE seq IN ({marks})",  # noqa: S608
+                        chunk,
+                    ).fetchall()
+                except sqlite3.Error as exc:
+                    raise StoreError(f"{self.path}: reading reason facts: {exc}") from None
+                for seq, text in rows:
+                    facts = _read_facts(text)
+                    if facts is not None:
+                        found[int(seq)] = facts
+        return found
 
     def search(self, text: str, limit: int) -> list[Entry]:
         """Entries whose name, id, holder key, verdict, reasons or note contain ``text``

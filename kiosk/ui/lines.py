@@ -319,11 +319,14 @@ def log_name(row: LogRow) -> Text:
 def log_reasons(row: LogRow) -> Text:
     """A log row's reasons in words; the codes stay in the log itself."""
     said = []
-    for code in row.reasons:
+    for i, code in enumerate(row.reasons):
+        params = row.reason_params[i] if i < len(row.reason_params) else ()
         try:
-            said.append(words.phrase(ReasonCode(code)))
+            reason = Reason(ReasonCode(code), Severity.NOTE, "", params)
         except ValueError:
             said.append(code)
+            continue
+        said.append(words.reason_words(reason) if params else words.phrase(reason.code))
     # TRANSLATORS: between two reasons of one log entry.
     return Text(clean_text(_("; ").join(said), MAX_MESSAGE_LEN))
 

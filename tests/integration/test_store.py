@@ -470,3 +470,65 @@ def test_every_returned_entry_survives_kill_9(db: Path) -> None:
         assert len(held) >= len(acknowledged)
     print(f"seed {seed}: {rounds} kills, {len(acknowledged)} returned entries all held")
     assert len(acknowledged) > 0
+
+
+# --- the facts inside reasons (kept for the log view, not in the entry) ------------------
+
+
+def facts_decision() -> Decision:
+    return dataclasses.replace(
+        decision(Verdict.DENY),
+        reasons=(
+            Reason(ReasonCode.EXPIRED, Severity.DENY, "expired 2 hours ago", (("age_s", "7309"),)),
+            Reason(ReasonCode.COLOUR_REVIEW, Severity.REVIEW, "yellow code"),
+            Reason(
+                ReasonCode.TRAVEL_RISK_AREA,
+                Severity.DENY,
+                "visited a high-risk area",
+                (("area", "CN-110105"), ("level", "high"), ("days", "5")),
+            ),
+        ),
+    )
+
+
+def test_reason_facts_are_kept_beside_the_entry_not_in_it(store: EntryStore, db: Path) -> None:
+    plain = store.record_decision(decision(Verdict.DENY), at_ms=T0)  # a reason without facts
+    e = store.record_decision(facts_decision(), at_ms=T0 + 1)
+    assert e.reasons == ("EXPIRED", "COLOUR_REVIEW", "TRAVEL_RISK_AREA")
+    # The entry, its hash and what sync sends are as before: the facts are not in them.
+    assert "7309" not in str(e.to_wire()) and e.hash_ok
+    assert store.reason_facts([plain.seq, e.seq]) == {
+        e.seq: (
+            ("EXPIRED", (("age_s", "7309"),)),
+            ("COLOUR_REVIEW", ()),
+            ("TRAVEL_RISK_AREA", (("area", "CN-110105"), ("level", "high"), ("days", "5"))),
+        )
+    }
+    # A row that does not read as facts is left out, never raised to the log view.
+    with raw(db) as c:
+        c.execute("UPDATE reason_facts SET facts = '{\"not\": 1}' WHERE seq = ?", (e.seq,))
+    assert store.reason_facts([e.seq]) == {}
+    assert store.verify_chain().ok
+
+
+def test_reason_facts_are_purged_with_their_entries(store: EntryStore, db: Path) -> None:
+    ids = [store.record_decision(facts_decision(), at_ms=T0 + i).id for i in range(4)]
+    store.mark_sent(ids[:2], batch_id="b", acked_at_ms=T0 + 100)
+    assert store.purge_synced(T0 + 1000) == 2
+    with raw(db) as c:
+        assert [r[0] for r in c.execute("SELECT seq FROM reason_facts ORDER BY seq")] == [3, 4]
+    assert set(store.reason_facts([1, 2, 3, 4])) == {3, 4}
+
+
+def test_a_log_from_before_reason_facts_gains_the_table_and_reads_without_them(
+    db: Path,
+) -> None:
+    with EntryStore(db, kiosk_id="k1") as s:
+        old = s.record_decision(facts_decision(), at_ms=T0)
+    with raw(db) as c:
+        c.execute("DROP TABLE reason_facts")  # as the kiosk before it wrote the log
+    with EntryStore(db, kiosk_id="k1") as s:
+        assert s.reason_facts([old.seq]) == {}
+        new = s.record_decision(facts_decision(), at_ms=T0 + 1)
+        assert set(s.reason_facts([old.seq, new.seq])) == {new.seq}
+        assert s.verify_chain().ok

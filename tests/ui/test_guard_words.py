@@ -15,6 +15,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from kiosk.adapters.store import EntryStore
+from kiosk.service import KioskService
+from kiosk.ui import lines
 from kiosk.ui.screens import LogScreen
 from kiosk.ui.widgets import TextLines
 from server_stub.issuer import Issuer, high_risk_travel
@@ -50,9 +53,14 @@ def test_words_on_the_chinese_screen_codes_in_the_log(tmp_path: Path, issuer: Is
         await until(pilot, lambda: table.row_count == 1)
         cells = [c.plain for c in table.get_row_at(0)]
         assert "Zheng *wei" in cells and "✗ 禁止通行" in cells, cells
-        # The log keeps codes, not their facts: the row says the code's phrase.
-        assert "到过风险地区" in cells, cells
-        assert not any("TRAVEL_RISK_AREA" in c for c in cells)
+        # The log keeps the code; the facts kept beside it give the row the area's name.
+        assert any("到过高风险地区" in c and "北京市朝阳区" in c for c in cells), cells
+        assert not any("TRAVEL_RISK_AREA" in c or "CN-110105" in c for c in cells)
+        # The same in the newest visits, read back from the log file by a new store.
+        with EntryStore(rig.store.path, kiosk_id="gate-ui") as reopened:
+            rows = KioskService(rig.config, context_for(issuer), reopened).recent(5)
+        said = [lines.log_reasons(r).plain for r in rows]
+        assert any("到过高风险地区" in r and "北京市朝阳区" in r for r in said), said
 
     rig.run(script)
 
