@@ -43,6 +43,26 @@ async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
     await pilot.pause()
 
 
+async def drawn(pilot: Pilot[None], check: Callable[..., None], *args: object) -> None:
+    """Run a check of what the screen shows once it is drawn: a widget given new rows is
+    painted on a later frame, and a loaded machine may take several.  The check is tried
+    again each frame until it passes, up to ``DRAW_FRAMES`` frames; then its failure stands.
+    """
+    for _ in range(DRAW_FRAMES):
+        try:
+            check(*args)
+        except AssertionError:
+            await pilot.pause(0.05)
+        else:
+            return
+    check(*args)
+
+
+DRAW_FRAMES = 60
+"""Frames ``drawn`` waits for the screen to show what a check expects (a bound, not a time
+limit that a test asserts: a check that never passes fails with its own message)."""
+
+
 async def deliver(pilot: Pilot[None], port: FakePort, event: KioskEvent) -> None:
     thread = port.push(event)
     while thread.is_alive():

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 
 from kiosk.port import StatusEvent
 from tests.ui import fit_checks, samples
-from tests.ui.drive import deliver, make_app, settle, type_text
+from tests.ui.drive import deliver, drawn, make_app, settle, type_text
 
 SnapCompare = Callable[..., bool]
 
@@ -85,7 +85,7 @@ def test_override_dialog_refuses_empty_reason(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        fit_checks.dialog_fits(app)
+        await drawn(pilot, fit_checks.dialog_fits, app)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -99,10 +99,10 @@ def test_log_view(snap_compare: SnapCompare, size: tuple[int, int], language: st
         await settle(pilot)
         await pilot.press("l")
         await settle(pilot)
-        fit_checks.log_fits(app, len(samples.rows()))
+        await drawn(pilot, fit_checks.log_fits, app, len(samples.rows()))
         await type_text(pilot, "zhao")
         await settle(pilot)
-        fit_checks.log_fits(app, 2)
+        await drawn(pilot, fit_checks.log_fits, app, 2)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -115,6 +115,8 @@ def test_help(snap_compare: SnapCompare, language: str) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
         await settle(pilot)
-        fit_checks.help_fits(app)  # the tightest size: the help is 80 wide at most
+        await drawn(
+            pilot, fit_checks.help_fits, app
+        )  # the tightest size: the help is 80 wide at most
 
     assert snap_compare(app, terminal_size=NARROW, run_before=run_before)
