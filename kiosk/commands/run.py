@@ -21,14 +21,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
+from kiosk.adapters.config import (
+    ConfigError,
+    KioskConfig,
+    UiConfig,
+    ensure_data_dir,
+    load_config,
+    read_toml,
+)
 from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
-from kiosk.core.announcements import SoundStatus
+from kiosk.core.announcements import SoundStatus, language_of
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
 from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
+from kiosk.ui.config_words import say_config_error
 from kiosk.ui.i18n import _, language, set_language
 from kiosk.ui.notes import say
 
@@ -52,16 +60,44 @@ class NoteHandler(logging.Handler):
             self.handleError(record)
 
 
+def kiosk_language(config_path: Path) -> str:
+    """The kiosk's ``ui.language``, known even when its config is wrong, so that ``kiosk run``
+    can say what is wrong in it: read from the TOML as it is when the whole file does not
+    load; the default (``zh_CN``) when the key is missing or not a language; English when
+    the file cannot be read or is not TOML at all."""
+    try:
+        return load_config(config_path).ui.language
+    except ConfigError:
+        pass
+    try:
+        table = read_toml(Path(config_path).expanduser())
+    except ConfigError:
+        return "en"
+    ui = table.get("ui")
+    chosen = ui.get("language") if isinstance(ui, dict) else None
+    try:
+        return language_of(chosen) if isinstance(chosen, str) else UiConfig.language
+    except ValueError:
+        return UiConfig.language
+
+
+def said_error(config_path: Path, error: Exception) -> str:
+    """``kiosk: <error>``, the line ``kiosk run`` stops with, in the kiosk's language
+    (``kiosk_language``); the language in use is left as it was."""
+    before = language()
+    set_language(kiosk_language(config_path))
+    try:
+        return _("kiosk: {note}").format(note=say_config_error(str(error)))
+    finally:
+        set_language(before)
+
+
 @contextlib.contextmanager
 def said_in_kiosk_language(config_path: Path, language_name: str | None = None) -> Iterator[None]:
     """While ``kiosk run`` runs: messages in the kiosk's ``ui.language`` (or ``language_name``),
     the kiosk's log lines on stderr through ``NoteHandler``; both undone at the end."""
     before = language()
-    try:
-        chosen = language_name or load_config(config_path).ui.language
-    except ConfigError:
-        chosen = before  # building the service says what is wrong with the file
-    set_language(chosen)
+    set_language(language_name or kiosk_language(config_path))
     handler = NoteHandler()
     logger = logging.getLogger("kiosk")
     logger.addHandler(handler)
@@ -359,4 +395,4 @@ def register(subs: Any) -> None:
     p.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
     p.add_argument("--source", help="frame source (overrides camera.source)")
     p.add_argument("--headless", action="store_true", help="no UI: print decisions as JSON lines")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, said_error=said_error)

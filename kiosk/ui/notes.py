@@ -74,6 +74,84 @@ NOTES: tuple[str, ...] = (
     N_("{file}: cannot write the identity key: {error}"),
     N_("{file}: not a PEM private key ({error})"),
     N_("{file}: expected an Ed25519 key, got {kind}"),
+    # --- the sync's status: a failed request, a refused batch, a refused list ---
+    N_("{url}: server answered {status} (a redirect to {where}); redirects are never followed"),
+    N_("{url}: server answered {status}"),
+    N_("{status} (a redirect to {where})"),
+    N_("redirects are never followed"),
+    N_("{url}: server {what}"),
+    N_("busy (429)"),
+    N_("busy (429): {message}"),
+    N_("error {status}"),
+    N_("error {status}: {message}"),
+    N_("server refused kiosk {kiosk}: {message} (register it: server-stub admin register-kiosk)"),
+    N_("server refused kiosk {kiosk}: {message}"),
+    N_("the server has revoked kiosk {kiosk}: {message}"),
+    N_("batch refused ({message}); sending a new one"),
+    N_("batch too large; sending {n} entries at a time"),
+    N_("server refused the batch ({status} {error}): {message}"),
+    N_("{n} entries parked: {reason}"),
+    N_("{url}: {error}; nothing marked sent"),
+    N_("{url}: {error}; nothing can be marked sent"),
+    N_("{url}/v1/time: {error}"),
+    N_("server {status}: {message}"),
+    N_("{error}; keeping the old one"),
+    N_("keeping the old one"),
+    N_("the server has no site policy"),
+    N_("new lists not applied: {error}"),
+    N_("{list}: failed: {message}"),
+    N_("{list}: failed (version {version}): {message}"),
+    N_("{list}: refused: {message}"),
+    N_("{list}: refused (version {version}): {message}"),
+    N_("trust list"),
+    N_("revocation list"),
+    N_("site policy"),
+    N_("plain http:// to the server: entries cross the network unencrypted"),
+    N_(
+        "{n} entries parked (refused by the server: {reason});"
+        " kiosk sync --retry-parked after a fix"
+    ),
+    N_("{problem}; judging by the config's policy file {file}"),
+    # --- a request that got no usable answer (kiosk.adapters.http_fetch) ---
+    N_("{url}: answer in an unknown Content-Encoding {encoding}"),
+    N_("{url}: answer larger than {cap} bytes (after decompression)"),
+    N_("{url}: corrupt compressed answer ({error})"),
+    N_("{url}: no complete answer within the {seconds} s deadline"),
+    N_("{url}: answer of {size} bytes, more than {cap}"),
+    N_("{url}: connection dropped in the middle of the answer ({error})"),
+    N_("{url}: connection dropped in the middle of the answer"),
+    N_("{url}: no answer within {seconds} s"),
+    N_("{url}: TLS failed: the server's certificate is not trusted ({error})"),
+    N_("{url}: connection refused (is the server running?)"),
+    N_("{url}: connection closed by the server without an answer"),
+    N_("{url}: cannot connect ({error})"),
+    N_("{url}: request failed ({error})"),
+    # --- a signed answer of the server that is not right (kiosk.core.server_signed) ---
+    N_("no server ack key is held yet (GET /v1/ack-key or server.ack_key)"),
+    N_("no server ack key is held yet"),
+    N_("the ack is not signed (no X-Ack-Signature)"),
+    N_("the ack's signature does not verify with the server ack key"),
+    N_("the signed ack does not have the ack fields"),
+    N_("the signed ack is for kiosk {got}, not {kiosk}"),
+    N_("the signed ack names another batch"),
+    N_("the signed ack is for another body under this batch id"),
+    N_("the signed ack names {n} entries, not exactly the {sent} sent"),
+    N_("the time answer is not signed"),
+    N_("the time answer's signature does not verify"),
+    N_("the signed time answer is not for this request"),
+    N_("the signed time answer has no server_time_ms"),
+    N_("the heads answer is not signed by the server ack key"),
+    N_("the signed heads answer is not for this request"),
+    N_("the signed heads answer has a malformed head"),
+    # --- the kiosk clock (kiosk.core.clock) ---
+    N_("kiosk clock is {seconds} s ahead of the server's (signed)"),
+    N_("kiosk clock is {seconds} s behind the server's (signed)"),
+    N_("kiosk clock is {seconds} s behind its own newest entry: it went backwards"),
+    N_(
+        "kiosk clock is {seconds} s ahead of the server's Date header"
+        " (unsigned: noted, not trusted)"
+    ),
+    N_("kiosk clock is {seconds} s behind the server's Date header (unsigned: noted, not trusted)"),
     # --- the entry log and the service (kiosk.service) ---
     N_("entry log not writable: {fault}"),
     N_("stopping with {n} entries not logged ({fault}): they are lost"),
@@ -99,11 +177,11 @@ _FIELD = re.compile(r"\{(\w+)\}")
 
 
 @cache
-def _patterns() -> list[tuple[re.Pattern[str], str]]:
+def _patterns(templates: tuple[str, ...]) -> list[tuple[re.Pattern[str], str]]:
     """Each template as a regular expression, the most literal first (so that
     ``sound: espeak-ng not installed; off`` wins over ``sound: {error}; off``)."""
     found = []
-    for template in NOTES:
+    for template in templates:
         parts = _FIELD.split(template)
         regex = "".join(
             re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
@@ -114,23 +192,24 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
     return [(pattern, template) for _literal, pattern, template in found]
 
 
-def template_of(text: str) -> str | None:
-    """The template ``text`` was made from, or None."""
-    for pattern, template in _patterns():
+def template_of(text: str, templates: tuple[str, ...] = NOTES) -> str | None:
+    """The template ``text`` was made from (one of ``templates``), or None."""
+    for pattern, template in _patterns(templates):
         if pattern.fullmatch(text):
             return template
     return None
 
 
-def say(text: str, depth: int = 0) -> str:
-    """``text`` (an English note) in the kiosk's language; as it is if no template matches."""
-    for pattern, template in _patterns():
+def say(text: str, depth: int = 0, templates: tuple[str, ...] = NOTES) -> str:
+    """``text`` (an English note) in the kiosk's language; as it is if none of ``templates``
+    matches.  Other families of messages (``kiosk.ui.config_words``) pass their own."""
+    for pattern, template in _patterns(templates):
         match = pattern.fullmatch(text)
         if match is None:
             continue
         values = match.groupdict()
         if depth < MAX_DEPTH:
-            values = {name: say(value, depth + 1) for name, value in values.items()}
+            values = {name: say(value, depth + 1, templates) for name, value in values.items()}
         try:
             return _(template).format(**values)
         except (KeyError, IndexError, ValueError):

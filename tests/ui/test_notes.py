@@ -23,6 +23,7 @@ from kiosk.commands.run import said_in_kiosk_language
 from kiosk.core.announcements import SoundStatus
 from kiosk.port import LogRow
 from kiosk.ui import lines
+from kiosk.ui.config_words import config_template_of
 from kiosk.ui.i18n import language, set_language
 from kiosk.ui.notes import NOTES, say, say_all, template_of
 from kiosk.ui.widgets import StatusBar
@@ -126,6 +127,7 @@ SOURCES = [
     "kiosk/adapters/sync.py",
     "kiosk/adapters/identity.py",
     "kiosk/service.py",
+    "kiosk/judgement_setup.py",
 ]
 NOT_A_NOTE = {"X: X", "X", "X X", "X: X (X)", "XX"}
 """Messages with no words of their own (a file name and an error the system wrote)."""
@@ -139,6 +141,155 @@ def test_every_note_of_the_kiosks_parts_has_a_template(source: str) -> None:
         (line, text) for line, text in found if text not in NOT_A_NOTE and template_of(text) is None
     ]
     assert not missing, f"{source}: no template in kiosk/ui/notes.py for: {missing}"
+
+
+STATUS_CALLS = {"_note", "_failed", "Unreachable", "FetchError", "AckError"}
+"""Calls whose first argument becomes the sync's ``last_error`` (the status bar shows it)."""
+
+
+def status_texts_in(path: Path) -> Iterator[tuple[int, str]]:
+    """The texts the sync puts in its status (``last_error``, ``notes``), as written in ``path``:
+    what a failed request, a refused batch or list, or a signed answer that is not right says."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        shown: list[ast.expr] = []
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in STATUS_CALLS and node.args:
+                shown.append(node.args[0])
+            elif name == "ListOutcome" and len(node.args) >= 4:
+                shown.append(node.args[3])
+            elif (
+                name == "append"
+                and isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "notes"
+                and node.args
+            ):
+                shown.append(node.args[0])
+            shown += [k.value for k in node.keywords if k.arg in {"last_error", "message"}]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in {"message", "text"} for t in node.targets
+        ):
+            shown.append(node.value)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            shown += [v.value if isinstance(v, ast.Subscript) else v for v in values]
+            shown = [v for v in shown if isinstance(v, ast.JoinedStr)]
+        for value in shown:
+            for branch in _branches(value):
+                text = sample(branch)
+                if text is not None and text.strip():
+                    yield branch.lineno, text
+
+
+STATUS_SOURCES = [
+    "kiosk/adapters/sync.py",
+    "kiosk/adapters/http_fetch.py",
+    "kiosk/core/server_signed.py",
+]
+
+
+@pytest.mark.parametrize("source", STATUS_SOURCES)
+def test_every_text_of_the_sync_status_has_a_template(source: str) -> None:
+    """The status bar says ``last_error`` and the sync's notes through ``say_all``: a text
+    without a template there would stay English on a Chinese screen."""
+    found = list(status_texts_in(ROOT / source))
+    assert found, f"nothing read from {source}"
+    missing = [
+        (line, text) for line, text in found if text not in NOT_A_NOTE and template_of(text) is None
+    ]
+    assert not missing, f"{source}: no template in kiosk/ui/notes.py for: {missing}"
+
+
+def test_the_status_scan_sees_the_texts_it_should() -> None:
+    sync = {text for _line, text in status_texts_in(ROOT / "kiosk/adapters/sync.py")}
+    assert "sync failed: X" in sync  # last_error=
+    assert "plain http:// to the server: entries cross the network unencrypted" in sync  # notes
+    assert "X entries parked: X" in sync  # _note
+    assert "batch too large; sending X entries at a time" in sync  # _failed
+    assert "server X: X" in sync  # a list's outcome
+    assert "X/v1/ack-key: server answered X" in sync  # returned
+    fetch = {text for _line, text in status_texts_in(ROOT / "kiosk/adapters/http_fetch.py")}
+    assert "X: connection refused (is the server running?)" in fetch
+    assert "X: TLS failed: the server's certificate is not trusted (X)" in fetch
+
+
+def config_errors_in(path: Path) -> Iterator[tuple[int, str]]:
+    """The errors that stop ``kiosk run`` at start, as written in ``path``: ``ConfigError``'s
+    message, a ``Table``'s error (with ``X: `` for the file in front), what a key was
+    expected to hold (``fail``'s second argument), and what a file read is (``read_capped``)."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        found: list[tuple[ast.expr, str]] = []
+        if name == "ConfigError":
+            found.append((node.args[0], ""))
+        elif name == "PolicyError" or (
+            name == "error" and isinstance(func, ast.Attribute)
+        ):  # the policy file's name goes in front
+            found.append((node.args[0], "X: "))
+        elif name in {"fail", "_fail"} and len(node.args) >= 2:
+            found.append((node.args[1], ""))
+        elif name == "read_capped" and len(node.args) >= 3:
+            found.append((node.args[2], ""))
+        for value, prefix in found:
+            for branch in _branches(value):
+                text = sample(branch)
+                if text is not None and text.strip():
+                    yield branch.lineno, prefix + text
+
+
+WRITTEN_AS = {
+    "X: unknown key 'XX'X": [
+        "X: unknown key 'XX'",
+        "X: unknown key 'XX' (see config/kiosk.example.toml for the keys there are)",
+    ],
+}
+"""Errors whose words come in a value (the config file's hint after an unknown key):
+the forms they take."""
+
+CONFIG_SOURCES = [
+    "kiosk/adapters/config.py",
+    "kiosk/adapters/policy_file.py",
+    "kiosk/adapters/trust_store.py",
+    "kiosk/adapters/sync.py",
+    "kiosk/judgement_setup.py",
+    "kiosk/core/toml_table.py",
+    "kiosk/core/policy.py",
+]
+
+
+@pytest.mark.parametrize("source", CONFIG_SOURCES)
+def test_every_config_error_has_a_template(source: str) -> None:
+    """``kiosk run`` says what is wrong with its files in the kiosk's language: an error
+    without a template in ``kiosk.ui.config_words`` would stay English."""
+    found = [
+        (line, form)
+        for line, text in config_errors_in(ROOT / source)
+        for form in WRITTEN_AS.get(text, [text])
+    ]
+    assert found, f"nothing read from {source}"
+    missing = [
+        (line, text)
+        for line, text in found
+        if text not in NOT_A_NOTE and config_template_of(text) is None
+    ]
+    assert not missing, f"{source}: no template in kiosk/ui/config_words.py for: {missing}"
+
+
+def test_the_config_scan_sees_the_errors_it_should() -> None:
+    config = {text for _line, text in config_errors_in(ROOT / "kiosk/adapters/config.py")}
+    assert "X: file not found (X)" in config  # ConfigError
+    assert '"zh_CN" or "en"' in config  # what ui.language should be
+    assert "TOML file" in config  # what was read
+    table = {text for _line, text in config_errors_in(ROOT / "kiosk/core/toml_table.py")}
+    assert "X: key 'XX' is missing (a string)" in table
+    assert "a whole number from X to X" in table
 
 
 def test_the_source_scan_sees_the_notes_it_should() -> None:
