@@ -153,11 +153,19 @@ def status_texts_in(path: Path) -> Iterator[tuple[int, str]]:
     tree = ast.parse(path.read_text(), str(path))
     for node in ast.walk(tree):
         shown: list[ast.expr] = []
+        prefix = ""
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name in STATUS_CALLS and node.args:
                 shown.append(node.args[0])
+            elif name == "ListError" and len(node.args) >= 2:
+                shown.append(node.args[1])
+            elif name == "_structure" and len(node.args) >= 2:
+                shown.append(node.args[1])
+                prefix = "X: "  # what was refused goes in front
+            elif name == "Loaded" and len(node.args) >= 2:
+                shown.append(node.args[1])
             elif name == "ListOutcome" and len(node.args) >= 4:
                 shown.append(node.args[3])
             elif (
@@ -181,13 +189,15 @@ def status_texts_in(path: Path) -> Iterator[tuple[int, str]]:
             for branch in _branches(value):
                 text = sample(branch)
                 if text is not None and text.strip():
-                    yield branch.lineno, text
+                    yield branch.lineno, prefix + text
 
 
 STATUS_SOURCES = [
     "kiosk/adapters/sync.py",
     "kiosk/adapters/http_fetch.py",
+    "kiosk/adapters/list_files.py",
     "kiosk/core/server_signed.py",
+    "kiosk/core/trust.py",
 ]
 
 

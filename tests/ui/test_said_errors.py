@@ -205,13 +205,29 @@ def test_a_lists_outcome_in_the_status_has_no_english_words_of_the_kiosk(
 ) -> None:
     """``trust list: refused (version 12): …; keeping the old one`` as the sync joins it
     into ``last_error``: only the server's words (here ``HTTP``) stay English."""
-    message = "server 500: HTTP" if state == "failed" else "server 500: HTTP; keeping the old one"
+    message = (
+        "server 500: HTTP"
+        if state == "failed"
+        else f"{name}: version 3 is older than the version 7 already held; keeping the old one"
+    )
     text = "batch too large; sending 50 entries at a time; " + str(
         ListOutcome(name, state, version, message)
     )
     set_language("zh_CN")
     said = say_all(text)
     assert not ENGLISH_WORD.findall(said), said
+
+
+def test_a_refused_list_in_chinese() -> None:
+    text = (
+        "trust list: refused (version 12): trust list: signature does not verify against"
+        " the pinned root key; keeping the old one"
+    )
+    set_language("zh_CN")
+    assert (
+        say_all(text)
+        == "信任名单：已拒绝（版本 12）：信任名单：签名与预置的根密钥不符; 保留原有版本"
+    )
 
 
 @pytest.mark.parametrize("skew", [-600.0, 600.0])
