@@ -111,14 +111,15 @@ def said_in_kiosk_language(config_path: Path, language_name: str | None = None) 
 def _open_frames(
     config: KioskConfig, source: str, *, realtime: bool, loop: bool = False, from_flag: bool = True
 ) -> Any:
-    """Open the frame source; an error names where the source was given (flag or config key)."""
+    """Open the frame source; an error names where the source was given (flag or config key).
+    It is in English, as every config error is; ``said_error`` says it in the kiosk's language."""
     from kiosk.adapters.camera import SourceError, open_source
 
     try:
         return open_source(source, config.camera, realtime=realtime, loop=loop)
     except SourceError as exc:
         where = f"--source {source}" if from_flag else f"{config.path}: camera.source = {source!r}"
-        raise ConfigError(f"{where}: {say(str(exc))}") from None
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:

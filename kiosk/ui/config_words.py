@@ -80,6 +80,8 @@ CONFIG_ERRORS: tuple[str, ...] = (
     N_("no root key: give --config FILE (with trust.root_key) or --root PEM"),
     # --- kiosk run ---
     N_("{file}: no frame source: set camera.source or give --source"),
+    N_("--source {source}: {error}"),
+    N_("{file}: camera.source = {source}: {error}"),
 )
 """English templates of the errors that stop ``kiosk run`` at start, ``{name}`` for a value."""
 

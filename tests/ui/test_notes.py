@@ -228,7 +228,7 @@ def test_the_status_scan_sees_the_texts_it_should() -> None:
 
 def config_errors_in(path: Path) -> Iterator[tuple[int, str]]:
     """The errors that stop ``kiosk run`` at start, as written in ``path``: ``ConfigError``'s
-    message, a ``Table``'s error (with ``X: `` for the file in front), what a key was
+    message (and ``SourceError``'s: a frame source's error holds it), a ``Table``'s error (with ``X: `` for the file in front), what a key was
     expected to hold (``fail``'s second argument), and what a file read is (``read_capped``)."""
     tree = ast.parse(path.read_text(), str(path))
     for node in ast.walk(tree):
@@ -237,12 +237,15 @@ def config_errors_in(path: Path) -> Iterator[tuple[int, str]]:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         found: list[tuple[ast.expr, str]] = []
-        if name == "ConfigError":
+        if name in {"ConfigError", "SourceError"}:
             found.append((node.args[0], ""))
         elif name == "PolicyError" or (
-            name == "error" and isinstance(func, ast.Attribute)
-        ):  # the policy file's name goes in front
-            found.append((node.args[0], "X: "))
+            name == "error"
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "self"
+        ):
+            found.append((node.args[0], "X: "))  # the file's name goes in front
         elif name in {"fail", "_fail"} and len(node.args) >= 2:
             found.append((node.args[1], ""))
         elif name == "read_capped" and len(node.args) >= 3:
@@ -267,6 +270,7 @@ CONFIG_SOURCES = [
     "kiosk/adapters/config.py",
     "kiosk/adapters/policy_file.py",
     "kiosk/adapters/trust_store.py",
+    "kiosk/adapters/camera.py",
     "kiosk/adapters/sync.py",
     "kiosk/judgement_setup.py",
     "kiosk/core/toml_table.py",

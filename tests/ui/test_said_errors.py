@@ -25,6 +25,7 @@ from kiosk.core.clock import clock_reasons
 from kiosk.ui.config_words import say_config_error
 from kiosk.ui.i18n import language, set_language
 from kiosk.ui.notes import say_all, template_of
+from server_stub.issuer import Issuer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGLISH_WORD = re.compile(r"\b[a-z]{3,}\b")
@@ -118,6 +119,31 @@ def test_the_error_line_leaves_the_language_as_it_was(tmp_path: Path) -> None:
         f"kiosk：{config}：键 'ui.language'：应为 \"zh_CN\" 或 \"en\"，实际为 'fr'"
     )
     assert language() == "en"
+
+
+def test_a_frame_source_that_cannot_be_opened_is_said_at_the_edge(
+    tmp_path: Path, issuer: Issuer
+) -> None:
+    """The error stays English (logs and tests match it); ``kiosk run``'s line is Chinese,
+    the camera's words inside it too."""
+    from kiosk.adapters.config import ConfigError
+    from kiosk.commands.run import run_headless
+
+    (tmp_path / "root.pub.pem").write_bytes(issuer.root_public_pem)
+    (tmp_path / "policy.toml").write_bytes((ROOT / "config" / "policy.toml").read_bytes())
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        'kiosk_id = "gate-1"\ndata_dir = "var"\n[trust]\nroot_key = "root.pub.pem"\n'
+        '[sync]\nenabled = false\n[ui]\nlanguage = "zh_CN"\n'
+    )
+    video = tmp_path / "gate.mp4"
+    with pytest.raises(ConfigError) as caught:
+        run_headless(config, str(video))
+    assert str(caught.value) == f"--source {video}: {video}: no such file or folder"
+    assert (
+        said_error(config, caught.value)
+        == f"kiosk：--source {video}：{video}：没有这个文件或文件夹"
+    )
 
 
 @pytest.mark.parametrize(
