@@ -181,8 +181,7 @@ def build_service(
     assert config is not None
     spec = source or config.camera.source
     if not spec:
-        missing = _("{file}: no frame source: set camera.source or give --source")
-        raise ConfigError(missing.format(file=config.path))
+        raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
     ensure_data_dir(config)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
     state = judgement.trust_state  # a first start: the log exists only now

@@ -444,13 +444,16 @@ def test_readings_the_service_writes_into_the_log_are_said_in_chinese() -> None:
 def test_kiosk_run_refuses_a_missing_frame_source_in_the_kiosks_language(
     tmp_path: Path, issuer: Issuer
 ) -> None:
+    """The error is raised in English (logs match it) and said at the edge, in Chinese."""
     from kiosk.adapters.config import ConfigError
-    from kiosk.commands.run import run_headless
+    from kiosk.commands.run import run_headless, said_error
 
     (tmp_path / "root.pub.pem").write_bytes(issuer.root_public_pem)
     (tmp_path / "policy.toml").write_bytes((ROOT / "config" / "policy.toml").read_bytes())
     path = _config(tmp_path, "zh_CN")
-    said = re.escape("没有画面来源：请设置 camera.source 或使用 --source")
-    with pytest.raises(ConfigError, match=said):
+    with pytest.raises(ConfigError, match="no frame source") as caught:
         run_headless(path, None)
+    assert language() == "en"
+    said = said_error(path, caught.value)
+    assert said.endswith("：没有画面来源：请设置 camera.source 或使用 --source"), said
     assert language() == "en"
