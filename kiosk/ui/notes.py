@@ -9,9 +9,16 @@ translates the template with the catalogs and fills it with the same values
 ``sound: {error}; tones only``, is translated too).  A note no template
 matches comes back as it is: an operating system's or a server's own words.
 
+The texts the sync puts in its status (a refused batch or list, a request
+with no answer, the clock's warnings) are notes too: the status bar says
+them with ``say_all``, so a Chinese status bar keeps only a server's or the
+system's own words in English.
+
 ``tests/ui/test_notes.py`` reads the adapters' sources and fails when one of
 their notes or log messages has no template here, and the catalog test fails
-when a template has no translation.
+when a template has no translation.  ``say`` and ``template_of`` take the
+family of templates to match (these notes by default): the errors that stop
+``kiosk run`` at start are another family (``kiosk.ui.config_words``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,11 @@
 The adapters write their notes and log lines in English; ``kiosk.ui.notes``
 holds their templates for the catalogs.  The first test reads the adapters'
 sources: a note or a log message without a template here (so without a
-translation: the catalog test checks every template) fails it.
+translation: the catalog test checks every template) fails it.  Two more
+read the sources the same way: the texts the sync puts in its status
+(``last_error``, its notes) need a template in ``kiosk.ui.notes``, and the
+errors that stop ``kiosk run`` at start (``ConfigError``, what a key was
+expected to hold) one in ``kiosk.ui.config_words``.
 """
 
 from __future__ import annotations
@@ -273,6 +277,7 @@ CONFIG_SOURCES = [
     "kiosk/adapters/camera.py",
     "kiosk/adapters/sync.py",
     "kiosk/judgement_setup.py",
+    "kiosk/commands/run.py",
     "kiosk/core/toml_table.py",
     "kiosk/core/policy.py",
 ]

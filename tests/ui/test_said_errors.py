@@ -166,6 +166,10 @@ def test_a_frame_source_that_cannot_be_opened_is_said_at_the_edge(
         ),
         ("/k/kiosk.toml: file not found (TOML file)", "/k/kiosk.toml：找不到文件（TOML 文件）"),
         (
+            "/k/kiosk.toml: camera.source = 'cam:0': camera 0: cannot open camera 0",
+            "/k/kiosk.toml：camera.source = 'cam:0'：摄像头 0：无法打开摄像头 0",
+        ),
+        (
             "/k/var/holder-salt: the holder salt must be at least 16 bytes, got 3",
             "/k/var/holder-salt：持码人盐值至少要 16 字节，实际为 3",
         ),
