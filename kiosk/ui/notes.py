@@ -100,11 +100,11 @@ NOTES: tuple[str, ...] = (
     N_("{url}: server answered {status}"),
     N_("{status} (a redirect to {where})"),
     N_("redirects are never followed"),
-    N_("{url}: server {what}"),
-    N_("busy (429)"),
-    N_("busy (429): {message}"),
-    N_("error {status}"),
-    N_("error {status}: {message}"),
+    N_("{url}: server busy (429)"),
+    N_("{url}: server busy (429): {message}"),
+    N_("{url}: server error {status}"),
+    N_("{url}: server error {status}: {message}"),
+    N_("{url}/v1/heads: server {status}: {message}"),
     N_("server refused kiosk {kiosk}: {message} (register it: server-stub admin register-kiosk)"),
     N_("server refused kiosk {kiosk}: {message}"),
     N_("the server has revoked kiosk {kiosk}: {message}"),
@@ -118,6 +118,8 @@ NOTES: tuple[str, ...] = (
     N_("server {status}: {message}"),
     N_("{error}; keeping the old one"),
     N_("keeping the old one"),
+    N_("nothing marked sent"),
+    N_("nothing can be marked sent"),
     N_("the server has no site policy"),
     N_("new lists not applied: {error}"),
     N_("{list}: failed: {message}"),
@@ -269,12 +271,33 @@ def say(text: str, depth: int = 0, templates: tuple[str, ...] = NOTES) -> str:
             continue
         values = match.groupdict()
         if depth < MAX_DEPTH:
-            values = {name: say(value, depth + 1, templates) for name, value in values.items()}
+            values = {
+                name: _say_value(value, depth + 1, templates) for name, value in values.items()
+            }
         try:
             return _(template).format(**values)
         except (KeyError, IndexError, ValueError):
             return text
     return text
+
+
+def _known(text: str, templates: tuple[str, ...]) -> bool:
+    """Is ``text`` a known note, or a chain ``where: what`` with a known note in it?"""
+    if template_of(text, templates) is not None:
+        return True
+    return ": " in text and any(_known(part, templates) for part in text.split(": ", 1))
+
+
+def _say_value(value: str, depth: int, templates: tuple[str, ...]) -> str:
+    """A value inside a note: a known note, said; a chain ``where: what`` holding one (an
+    address in front of a refusal: ``http://…/v1/ack-key: server ack key``), said part by
+    part; anything else (a path, a server's own words) as it is."""
+    if template_of(value, templates) is not None or not _known(value, templates):
+        return say(value, depth, templates)
+    head, rest = value.split(": ", 1)
+    return _("{where}: {what}").format(
+        where=_say_value(head, depth, templates), what=_say_value(rest, depth, templates)
+    )
 
 
 def say_listed(text: str) -> str:

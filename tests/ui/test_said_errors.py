@@ -214,6 +214,15 @@ def test_config_errors_in_chinese(english: str, chinese: str) -> None:
             "以明文 http:// 连接服务器：记录未加密在网络上传输; "
             "3 条记录已搁置（服务器拒绝：422 BAD_ENTRY: no name）；修正后运行 kiosk sync --retry-parked",
         ),
+        (  # a refusal with the address in front, inside a note
+            "http://s/v1/ack-key: server ack key: expired at 1700000000;"
+            " nothing can be marked sent",
+            "http://s/v1/ack-key：服务器确认密钥：已于 1700000000 过期; 无法标记任何记录为已发送",
+        ),
+        (  # a server's own words stay as they came, colons and all
+            "3 entries parked: 422 BAD_ENTRY: name: too long",
+            "3 条记录已搁置：422 BAD_ENTRY: name: too long",
+        ),
         (
             "http://s/: server answered 302 (a redirect to http://x/); redirects are never followed",
             "http://s/：服务器返回 302（重定向到 http://x/）; 不跟随重定向",
