@@ -21,14 +21,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kiosk.adapters.config import ConfigError, KioskConfig, ensure_data_dir, load_config
+from kiosk.adapters.config import (
+    ConfigError,
+    KioskConfig,
+    UiConfig,
+    ensure_data_dir,
+    load_config,
+    read_toml,
+)
 from kiosk.adapters.list_files import remember_list_versions
 from kiosk.adapters.store import EntryStore
 from kiosk.commands.decision_output import decision_json_line, decision_lines
-from kiosk.core.announcements import SoundStatus
+from kiosk.core.announcements import SoundStatus, language_of
 from kiosk.judgement_setup import Judgement, Overrides, load_judgement
 from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
+from kiosk.ui.config_words import say_config_error
 from kiosk.ui.i18n import _, language, set_language
 from kiosk.ui.notes import say
 
@@ -52,16 +60,44 @@ class NoteHandler(logging.Handler):
             self.handleError(record)
 
 
+def kiosk_language(config_path: Path) -> str:
+    """The kiosk's ``ui.language``, known even when its config is wrong, so that ``kiosk run``
+    can say what is wrong in it: read from the TOML as it is when the whole file does not
+    load; the default (``zh_CN``) when the key is missing or not a language; English when
+    the file cannot be read or is not TOML at all."""
+    try:
+        return load_config(config_path).ui.language
+    except ConfigError:
+        pass
+    try:
+        table = read_toml(Path(config_path).expanduser())
+    except ConfigError:
+        return "en"
+    ui = table.get("ui")
+    chosen = ui.get("language") if isinstance(ui, dict) else None
+    try:
+        return language_of(chosen) if isinstance(chosen, str) else UiConfig.language
+    except ValueError:
+        return UiConfig.language
+
+
+def said_error(config_path: Path, error: Exception) -> str:
+    """``kiosk: <error>``, the line ``kiosk run`` stops with, in the kiosk's language
+    (``kiosk_language``); the language in use is left as it was."""
+    before = language()
+    set_language(kiosk_language(config_path))
+    try:
+        return _("kiosk: {note}").format(note=say_config_error(str(error)))
+    finally:
+        set_language(before)
+
+
 @contextlib.contextmanager
 def said_in_kiosk_language(config_path: Path, language_name: str | None = None) -> Iterator[None]:
     """While ``kiosk run`` runs: messages in the kiosk's ``ui.language`` (or ``language_name``),
     the kiosk's log lines on stderr through ``NoteHandler``; both undone at the end."""
     before = language()
-    try:
-        chosen = language_name or load_config(config_path).ui.language
-    except ConfigError:
-        chosen = before  # building the service says what is wrong with the file
-    set_language(chosen)
+    set_language(language_name or kiosk_language(config_path))
     handler = NoteHandler()
     logger = logging.getLogger("kiosk")
     logger.addHandler(handler)
@@ -75,14 +111,15 @@ def said_in_kiosk_language(config_path: Path, language_name: str | None = None) 
 def _open_frames(
     config: KioskConfig, source: str, *, realtime: bool, loop: bool = False, from_flag: bool = True
 ) -> Any:
-    """Open the frame source; an error names where the source was given (flag or config key)."""
+    """Open the frame source; an error names where the source was given (flag or config key).
+    It is in English, as every config error is; ``said_error`` says it in the kiosk's language."""
     from kiosk.adapters.camera import SourceError, open_source
 
     try:
         return open_source(source, config.camera, realtime=realtime, loop=loop)
     except SourceError as exc:
         where = f"--source {source}" if from_flag else f"{config.path}: camera.source = {source!r}"
-        raise ConfigError(f"{where}: {say(str(exc))}") from None
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> Any:
@@ -144,8 +181,7 @@ def build_service(
     assert config is not None
     spec = source or config.camera.source
     if not spec:
-        missing = _("{file}: no frame source: set camera.source or give --source")
-        raise ConfigError(missing.format(file=config.path))
+        raise ConfigError(f"{config.path}: no frame source: set camera.source or give --source")
     ensure_data_dir(config)
     store = EntryStore(config.data_dir / "entries.sqlite", kiosk_id=config.kiosk_id)
     state = judgement.trust_state  # a first start: the log exists only now
@@ -359,4 +395,4 @@ def register(subs: Any) -> None:
     p.add_argument("--config", type=Path, required=True, help="kiosk config file (TOML)")
     p.add_argument("--source", help="frame source (overrides camera.source)")
     p.add_argument("--headless", action="store_true", help="no UI: print decisions as JSON lines")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, said_error=said_error)

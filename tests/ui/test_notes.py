@@ -3,7 +3,11 @@
 The adapters write their notes and log lines in English; ``kiosk.ui.notes``
 holds their templates for the catalogs.  The first test reads the adapters'
 sources: a note or a log message without a template here (so without a
-translation: the catalog test checks every template) fails it.
+translation: the catalog test checks every template) fails it.  Two more
+read the sources the same way: the texts the sync puts in its status
+(``last_error``, its notes) need a template in ``kiosk.ui.notes``, and the
+errors that stop ``kiosk run`` at start (``ConfigError``, what a key was
+expected to hold) one in ``kiosk.ui.config_words``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from kiosk.commands.run import said_in_kiosk_language
 from kiosk.core.announcements import SoundStatus
 from kiosk.port import LogRow
 from kiosk.ui import lines
+from kiosk.ui.config_words import config_template_of
 from kiosk.ui.i18n import language, set_language
 from kiosk.ui.notes import NOTES, say, say_all, template_of
 from kiosk.ui.widgets import StatusBar
@@ -126,6 +131,7 @@ SOURCES = [
     "kiosk/adapters/sync.py",
     "kiosk/adapters/identity.py",
     "kiosk/service.py",
+    "kiosk/judgement_setup.py",
 ]
 NOT_A_NOTE = {"X: X", "X", "X X", "X: X (X)", "XX"}
 """Messages with no words of their own (a file name and an error the system wrote)."""
@@ -139,6 +145,184 @@ def test_every_note_of_the_kiosks_parts_has_a_template(source: str) -> None:
         (line, text) for line, text in found if text not in NOT_A_NOTE and template_of(text) is None
     ]
     assert not missing, f"{source}: no template in kiosk/ui/notes.py for: {missing}"
+
+
+STATUS_CALLS = {"_note", "_failed", "Unreachable", "FetchError", "AckError"}
+"""Calls whose first argument becomes the sync's ``last_error`` (the status bar shows it)."""
+
+
+def status_texts_in(path: Path) -> Iterator[tuple[int, str]]:
+    """The texts the sync puts in its status (``last_error``, ``notes``), as written in ``path``:
+    what a failed request, a refused batch or list, or a signed answer that is not right says."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        shown: list[ast.expr] = []
+        prefix = ""
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in STATUS_CALLS and node.args:
+                shown.append(node.args[0])
+            elif name == "ListError" and len(node.args) >= 2:
+                shown.append(node.args[1])
+            elif name == "_structure" and len(node.args) >= 2:
+                shown.append(node.args[1])
+                prefix = "X: "  # what was refused goes in front
+            elif name == "Loaded" and len(node.args) >= 2:
+                shown.append(node.args[1])
+            elif name == "ListOutcome" and len(node.args) >= 4:
+                shown.append(node.args[3])
+            elif (
+                name == "append"
+                and isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "notes"
+                and node.args
+            ):
+                shown.append(node.args[0])
+            shown += [k.value for k in node.keywords if k.arg in {"last_error", "message"}]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in {"message", "text"} for t in node.targets
+        ):
+            shown.append(node.value)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            values = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            shown += [v.value if isinstance(v, ast.Subscript) else v for v in values]
+            shown = [v for v in shown if isinstance(v, ast.JoinedStr)]
+        for value in shown:
+            for branch in _branches(value):
+                text = sample(branch)
+                if text is not None and text.strip():
+                    yield branch.lineno, prefix + text
+
+
+STATUS_WRITTEN_AS = {
+    "X: server XX": [
+        "X: server busy (429)",
+        "X: server busy (429): X",
+        "X: server error X",
+        "X: server error X: X",
+    ],
+}
+"""Texts whose words come in a value (``busy (429)`` or ``error 503``): the forms they take."""
+
+STATUS_SOURCES = [
+    "kiosk/adapters/sync.py",
+    "kiosk/adapters/http_fetch.py",
+    "kiosk/adapters/list_files.py",
+    "kiosk/core/server_signed.py",
+    "kiosk/core/trust.py",
+]
+
+
+@pytest.mark.parametrize("source", STATUS_SOURCES)
+def test_every_text_of_the_sync_status_has_a_template(source: str) -> None:
+    """The status bar says ``last_error`` and the sync's notes through ``say_all``: a text
+    without a template there would stay English on a Chinese screen."""
+    found = [
+        (line, form)
+        for line, text in status_texts_in(ROOT / source)
+        for form in STATUS_WRITTEN_AS.get(text, [text])
+    ]
+    assert found, f"nothing read from {source}"
+    missing = [
+        (line, text) for line, text in found if text not in NOT_A_NOTE and template_of(text) is None
+    ]
+    assert not missing, f"{source}: no template in kiosk/ui/notes.py for: {missing}"
+
+
+def test_the_status_scan_sees_the_texts_it_should() -> None:
+    sync = {text for _line, text in status_texts_in(ROOT / "kiosk/adapters/sync.py")}
+    assert "sync failed: X" in sync  # last_error=
+    assert "plain http:// to the server: entries cross the network unencrypted" in sync  # notes
+    assert "X entries parked: X" in sync  # _note
+    assert "batch too large; sending X entries at a time" in sync  # _failed
+    assert "server X: X" in sync  # a list's outcome
+    assert "X/v1/ack-key: server answered X" in sync  # returned
+    fetch = {text for _line, text in status_texts_in(ROOT / "kiosk/adapters/http_fetch.py")}
+    assert "X: connection refused (is the server running?)" in fetch
+    assert "X: TLS failed: the server's certificate is not trusted (X)" in fetch
+
+
+def config_errors_in(path: Path) -> Iterator[tuple[int, str]]:
+    """The errors that stop ``kiosk run`` at start, as written in ``path``: ``ConfigError``'s
+    message (and ``SourceError``'s: a frame source's error holds it), a ``Table``'s error (with ``X: `` for the file in front), what a key was
+    expected to hold (``fail``'s second argument), and what a file read is (``read_capped``)."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        found: list[tuple[ast.expr, str]] = []
+        if name in {"ConfigError", "SourceError"}:
+            found.append((node.args[0], ""))
+        elif name == "PolicyError" or (
+            name == "error"
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "self"
+        ):
+            found.append((node.args[0], "X: "))  # the file's name goes in front
+        elif name in {"fail", "_fail"} and len(node.args) >= 2:
+            found.append((node.args[1], ""))
+        elif name == "read_capped" and len(node.args) >= 3:
+            found.append((node.args[2], ""))
+        for value, prefix in found:
+            for branch in _branches(value):
+                text = sample(branch)
+                if text is not None and text.strip():
+                    yield branch.lineno, prefix + text
+
+
+WRITTEN_AS = {
+    "X: unknown key 'XX'X": [
+        "X: unknown key 'XX'",
+        "X: unknown key 'XX' (see config/kiosk.example.toml for the keys there are)",
+    ],
+}
+"""Errors whose words come in a value (the config file's hint after an unknown key):
+the forms they take."""
+
+CONFIG_SOURCES = [
+    "kiosk/adapters/config.py",
+    "kiosk/adapters/policy_file.py",
+    "kiosk/adapters/trust_store.py",
+    "kiosk/adapters/camera.py",
+    "kiosk/adapters/sync.py",
+    "kiosk/judgement_setup.py",
+    "kiosk/commands/run.py",
+    "kiosk/core/toml_table.py",
+    "kiosk/core/policy.py",
+]
+
+
+@pytest.mark.parametrize("source", CONFIG_SOURCES)
+def test_every_config_error_has_a_template(source: str) -> None:
+    """``kiosk run`` says what is wrong with its files in the kiosk's language: an error
+    without a template in ``kiosk.ui.config_words`` would stay English."""
+    found = [
+        (line, form)
+        for line, text in config_errors_in(ROOT / source)
+        for form in WRITTEN_AS.get(text, [text])
+    ]
+    assert found, f"nothing read from {source}"
+    missing = [
+        (line, text)
+        for line, text in found
+        if text not in NOT_A_NOTE and config_template_of(text) is None
+    ]
+    assert not missing, f"{source}: no template in kiosk/ui/config_words.py for: {missing}"
+
+
+def test_the_config_scan_sees_the_errors_it_should() -> None:
+    config = {text for _line, text in config_errors_in(ROOT / "kiosk/adapters/config.py")}
+    assert "X: file not found (X)" in config  # ConfigError
+    assert '"zh_CN" or "en"' in config  # what ui.language should be
+    assert "TOML file" in config  # what was read
+    table = {text for _line, text in config_errors_in(ROOT / "kiosk/core/toml_table.py")}
+    assert "X: key 'XX' is missing (a string)" in table
+    assert "a whole number from X to X" in table
 
 
 def test_the_source_scan_sees_the_notes_it_should() -> None:
@@ -279,13 +463,16 @@ def test_readings_the_service_writes_into_the_log_are_said_in_chinese() -> None:
 def test_kiosk_run_refuses_a_missing_frame_source_in_the_kiosks_language(
     tmp_path: Path, issuer: Issuer
 ) -> None:
+    """The error is raised in English (logs match it) and said at the edge, in Chinese."""
     from kiosk.adapters.config import ConfigError
-    from kiosk.commands.run import run_headless
+    from kiosk.commands.run import run_headless, said_error
 
     (tmp_path / "root.pub.pem").write_bytes(issuer.root_public_pem)
     (tmp_path / "policy.toml").write_bytes((ROOT / "config" / "policy.toml").read_bytes())
     path = _config(tmp_path, "zh_CN")
-    said = re.escape("没有画面来源：请设置 camera.source 或使用 --source")
-    with pytest.raises(ConfigError, match=said):
+    with pytest.raises(ConfigError, match="no frame source") as caught:
         run_headless(path, None)
+    assert language() == "en"
+    said = said_error(path, caught.value)
+    assert said.endswith("：没有画面来源：请设置 camera.source 或使用 --source"), said
     assert language() == "en"
