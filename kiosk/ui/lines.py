@@ -466,7 +466,8 @@ def clock_text(clock: ClockStatus, now_s: float, tz: dt.tzinfo) -> Text:
         (_("Clock "), "bold"), clock_time(now_s, tz), (f" {zone_label(tz, now_s)}", DIM_STYLE)
     )
     if clock.warning:
-        line.append(f" ! {clean_text(clock.warning, MAX_MESSAGE_LEN)}", style=WARN_STYLE)
+        said = notes.say_all(clock.warning)
+        line.append(f" ! {clean_text(said, MAX_MESSAGE_LEN)}", style=WARN_STYLE)
     return line
 
 

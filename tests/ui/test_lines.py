@@ -94,3 +94,19 @@ def test_scan_line_takes_only_code_characters() -> None:
 def test_scan_line_is_bounded() -> None:
     full = "A" * MAX_SCAN_LENGTH
     assert scan_key(full, "B", "B") == (full, None)
+
+
+def test_the_clock_warning_is_said_in_the_kiosk_language() -> None:
+    from kiosk.port import ClockStatus
+    from kiosk.ui.i18n import set_language
+
+    warning = "kiosk clock is 7200 s ahead of the server's (signed)"
+    set_language("zh_CN")
+    try:
+        line = lines.clock_text(ClockStatus(warning=warning), 1_763_880_000, samples.SITE).plain
+    finally:
+        set_language("en")
+    said = line.split(" ! ", 1)[1]
+    assert "7200" in said and not any(w in said for w in ("clock", "ahead", "server")), said
+    english = lines.clock_text(ClockStatus(warning=warning), 1_763_880_000, samples.SITE).plain
+    assert english.endswith(f"! {warning}")
