@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -125,6 +125,14 @@ def _branches(node: ast.expr) -> Iterator[ast.expr]:
         yield node
 
 
+def _texts(value: ast.expr, prefix: str = "") -> Iterator[tuple[int, str]]:
+    """(line, text) for each text ``value`` may be (each branch of a conditional)."""
+    for branch in _branches(value):
+        text = sample(branch)
+        if text is not None and text.strip():
+            yield branch.lineno, prefix + text
+
+
 SOURCES = [
     "kiosk/adapters/sound.py",
     "kiosk/adapters/camera.py",
@@ -190,10 +198,7 @@ def status_texts_in(path: Path) -> Iterator[tuple[int, str]]:
             shown += [v.value if isinstance(v, ast.Subscript) else v for v in values]
             shown = [v for v in shown if isinstance(v, ast.JoinedStr)]
         for value in shown:
-            for branch in _branches(value):
-                text = sample(branch)
-                if text is not None and text.strip():
-                    yield branch.lineno, prefix + text
+            yield from _texts(value, prefix)
 
 
 STATUS_WRITTEN_AS = {
@@ -205,6 +210,24 @@ STATUS_WRITTEN_AS = {
     ],
 }
 """Texts whose words come in a value (``busy (429)`` or ``error 503``): the forms they take."""
+
+
+def untemplated(
+    source: str,
+    scan: Callable[[Path], Iterator[tuple[int, str]]],
+    written_as: dict[str, list[str]],
+    template: Callable[[str], object],
+) -> list[tuple[int, str]]:
+    """(line, text) of each text ``scan`` reads in ``source`` (in each of the forms
+    ``written_as`` gives) that has words of its own and no template."""
+    found = [
+        (line, form) for line, text in scan(ROOT / source) for form in written_as.get(text, [text])
+    ]
+    assert found, f"nothing read from {source}"
+    return [
+        (line, text) for line, text in found if text not in NOT_A_NOTE and template(text) is None
+    ]
+
 
 STATUS_SOURCES = [
     "kiosk/adapters/sync.py",
@@ -219,15 +242,7 @@ STATUS_SOURCES = [
 def test_every_text_of_the_sync_status_has_a_template(source: str) -> None:
     """The status bar says ``last_error`` and the sync's notes through ``say_all``: a text
     without a template there would stay English on a Chinese screen."""
-    found = [
-        (line, form)
-        for line, text in status_texts_in(ROOT / source)
-        for form in STATUS_WRITTEN_AS.get(text, [text])
-    ]
-    assert found, f"nothing read from {source}"
-    missing = [
-        (line, text) for line, text in found if text not in NOT_A_NOTE and template_of(text) is None
-    ]
+    missing = untemplated(source, status_texts_in, STATUS_WRITTEN_AS, template_of)
     assert not missing, f"{source}: no template in kiosk/ui/notes.py for: {missing}"
 
 
@@ -269,10 +284,7 @@ def config_errors_in(path: Path) -> Iterator[tuple[int, str]]:
         elif name == "read_capped" and len(node.args) >= 3:
             found.append((node.args[2], ""))
         for value, prefix in found:
-            for branch in _branches(value):
-                text = sample(branch)
-                if text is not None and text.strip():
-                    yield branch.lineno, prefix + text
+            yield from _texts(value, prefix)
 
 
 WRITTEN_AS = {
@@ -301,17 +313,7 @@ CONFIG_SOURCES = [
 def test_every_config_error_has_a_template(source: str) -> None:
     """``kiosk run`` says what is wrong with its files in the kiosk's language: an error
     without a template in ``kiosk.ui.config_words`` would stay English."""
-    found = [
-        (line, form)
-        for line, text in config_errors_in(ROOT / source)
-        for form in WRITTEN_AS.get(text, [text])
-    ]
-    assert found, f"nothing read from {source}"
-    missing = [
-        (line, text)
-        for line, text in found
-        if text not in NOT_A_NOTE and config_template_of(text) is None
-    ]
+    missing = untemplated(source, config_errors_in, WRITTEN_AS, config_template_of)
     assert not missing, f"{source}: no template in kiosk/ui/config_words.py for: {missing}"
 
 
