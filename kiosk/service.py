@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.adapters.config import KioskConfig
-from kiosk.adapters.store import EntryStore, ReasonFacts
+from kiosk.adapters.store import EntryStore, ReasonFacts, facts_of
 from kiosk.core import visit as visits
 from kiosk.core.clock import clock_reasons, purge_allowed
 from kiosk.core.entry import Entry, EntryDraft, EntryKind, new_entry_id
@@ -50,7 +50,7 @@ from kiosk.core.reason_words import codes_matching
 from kiosk.core.replay import ReplayGuard
 from kiosk.core.trust import RevocationList, TrustList
 from kiosk.core.visit import Visit, VisitBook, VisitError
-from kiosk.core.visit_log import fold_visits
+from kiosk.core.visit_log import VisitRecord, fold_visits
 from kiosk.port import (
     ActionError,
     CameraStatus,
@@ -107,15 +107,12 @@ def log_row(entry: Entry, facts: ReasonFacts = ()) -> LogRow:
 def params_by_reason(
     reasons: tuple[str, ...], facts: ReasonFacts
 ) -> tuple[tuple[tuple[str, str], ...], ...]:
-    """The params of each of ``reasons`` (empty where the log kept none), in their order."""
-    if not facts:
+    """The params of each of ``reasons``, in their order: the facts the log kept for them
+    (written from the same reasons, so in the same order), or none when it kept none or
+    they are not these reasons' facts."""
+    if tuple(code for code, _params in facts) != reasons:
         return ()
-    kept = list(facts)
-    out = []
-    for code in reasons:
-        i = next((i for i, (c, _p) in enumerate(kept) if c == code), None)
-        out.append(kept.pop(i)[1] if i is not None else ())
-    return tuple(out)
+    return tuple(params for _code, params in facts)
 
 
 def reading_note(temperature_c: float | None, mask: bool | None) -> str:
@@ -401,7 +398,7 @@ class KioskService:
             mask=mask,
             note=note,
         )
-        write = _Write(draft, visit.id, tuple((r.code.value, r.params) for r in judged.reasons))
+        write = _Write(draft, visit.id, facts_of(judged.reasons))
         self._unwritten[visit.id] += 1
         if enqueue:
             self._decisions.put(write)
@@ -658,16 +655,18 @@ class KioskService:
                     )
                 )
         shown = {r.visit_id for r in rows}
+        found: list[tuple[Entry, VisitRecord, int]] = []
         for scan in self.store.recent_scans(limit):
-            if len(rows) >= limit:
+            if len(rows) + len(found) >= limit:
                 break
             if scan.id in shown:
                 continue
             entries = self.store.visit_entries(scan.id)
-            record = fold_visits(entries)[0]
             # the reasons a visit shows are those of its newest entry with a verdict
             source = next((e for e in reversed(entries) if e.verdict), scan)
-            facts = self.store.reason_facts([source.seq]).get(source.seq, ())
+            found.append((scan, fold_visits(entries)[0], source.seq))
+        facts = self.store.reason_facts([seq for _scan, _record, seq in found])
+        for scan, record, seq in found:
             rows.append(
                 LogRow(
                     entry_id=scan.id,
@@ -680,7 +679,7 @@ class KioskService:
                     visit_id=scan.id,
                     temperature_c=record.temperature_c,
                     mask=record.mask,
-                    reason_params=params_by_reason(record.reasons, facts),
+                    reason_params=params_by_reason(record.reasons, facts.get(seq, ())),
                 )
             )
         return rows[:limit]

@@ -51,7 +51,7 @@ from kiosk.core.entry import (
     new_entry_id,
     seal_entry,
 )
-from kiosk.core.errors import ReasonCode
+from kiosk.core.errors import Reason, ReasonCode
 from kiosk.core.model import Decision, Verdict
 
 SCHEMA_VERSION = 2
@@ -187,6 +187,12 @@ Created on open, so older logs gain it; their entries show their reasons without
 
 ReasonFacts = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 """(code, params) per reason of one entry, as ``Reason.params`` holds them."""
+
+
+def facts_of(reasons: Sequence[Reason]) -> ReasonFacts:
+    """What ``reason_facts`` keeps of these reasons: each one's code and params."""
+    return tuple((r.code.value, r.params) for r in reasons)
+
 
 SYNC_ATTEMPT_EVERY_MS = 60_000
 SYNC_ATTEMPTS_KEPT_MS = 90 * 86_400_000
@@ -458,7 +464,7 @@ class EntryStore:
         """Log a scan's decision; durable when this returns."""
         return self._append(
             at_ms,
-            tuple((r.code.value, r.params) for r in decision.reasons),
+            facts_of(decision.reasons),
             kind=EntryKind.SCAN,
             verdict=decision.verdict.value,
             reasons=decision.reason_codes,

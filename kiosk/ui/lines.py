@@ -326,7 +326,7 @@ def log_reasons(row: LogRow) -> Text:
         except ValueError:
             said.append(code)
             continue
-        said.append(words.reason_words(reason) if params else words.phrase(reason.code))
+        said.append(words.reason_words(reason))
     # TRANSLATORS: between two reasons of one log entry.
     return Text(clean_text(_("; ").join(said), MAX_MESSAGE_LEN))
 
