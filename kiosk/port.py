@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from kiosk.core.errors import Refusal
 from kiosk.core.model import Decision, Verdict
 from kiosk.core.policy import Policy
 from kiosk.core.trust import RevocationList, TrustList
@@ -175,18 +176,9 @@ class StatusEvent:
 KioskEvent = VisitEvent | StatusEvent
 
 
-class ActionError(Exception):
-    """A guard action was refused (e.g. an override without a reason); the message says why.
-
-    As ``kiosk.core.visit.VisitError``: ``text`` is the English template (a message
-    catalog id), ``params`` fill it, ``codes`` are reason codes to show as words.
-    """
-
-    def __init__(self, text: str, *, codes: tuple[str, ...] = (), **params: str) -> None:
-        self.text = text
-        self.codes = codes
-        self.params = params
-        super().__init__(text.format(codes=", ".join(codes), **params))
+class ActionError(Refusal):
+    """A guard action was refused (e.g. an override without a reason); the message says
+    why (``Refusal``: a template the screen says in the kiosk's language)."""
 
 
 class KioskPort(Protocol):

@@ -121,6 +121,19 @@ class Reason:
         return next((v for k, v in self.params if k == name), default)
 
 
+class Refusal(Exception):
+    """A refused action, said from a template so that a screen can say it in its own
+    language: ``text`` is the English template (a message catalog's id), ``params``
+    fill it, and ``codes`` are the reason codes it is about (shown as words).  The
+    exception's own message is the English sentence."""
+
+    def __init__(self, text: str, *, codes: tuple[str, ...] = (), **params: str) -> None:
+        self.text = text
+        self.codes = codes
+        self.params = params
+        super().__init__(text.format(codes=", ".join(codes), **params))
+
+
 class KioskError(Exception):
     """The project's own error: always carries a reason code and a message.
 

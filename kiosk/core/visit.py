@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.core.codec import FOREIGN_PREFIX, PREFIX
-from kiosk.core.errors import Reason, ReasonCode, Severity
+from kiosk.core.errors import Reason, ReasonCode, Refusal, Severity
 from kiosk.core.model import Decision, Observations, Verdict
 from kiosk.core.pipeline import ScanContext, rejudge
 from kiosk.core.policy import verdict_of
@@ -32,19 +32,9 @@ MAX_HELD = 500
 """Visits kept in memory for guard actions; a visit waiting for the guard is never dropped."""
 
 
-class VisitError(ValueError):
-    """A guard action was refused; the message says why, in words for the guard.
-
-    ``text`` is the English template (the message catalog's id, so the screen can
-    show it in the kiosk's language) and ``params`` fill it; ``codes`` names the
-    reason codes a refusal is about (the screen shows them as words).
-    """
-
-    def __init__(self, text: str, *, codes: tuple[str, ...] = (), **params: str) -> None:
-        self.text = text
-        self.codes = codes
-        self.params = params
-        super().__init__(text.format(codes=", ".join(codes), **params))
+class VisitError(Refusal, ValueError):
+    """A guard action was refused; the message says why, in words for the guard
+    (``Refusal``: a template the screen says in the kiosk's language)."""
 
 
 CODE_LIKE_RUN = 40

@@ -15,7 +15,7 @@ import math
 import re
 
 from kiosk.core.display import clean_text
-from kiosk.core.errors import Reason, ReasonCode
+from kiosk.core.errors import Reason, ReasonCode, Refusal
 from kiosk.core.model import CertificateKind, CertificateState
 from kiosk.core.reason_words import REASON_WORDS
 from kiosk.ui.areas import area_name
@@ -288,14 +288,12 @@ fails on a template missing here."""
 
 def refusal_words(error: Exception) -> str:
     """A refused guard action in the kiosk's language: its template from the catalog, the
-    reason codes it names as their words (``kiosk.port.ActionError``)."""
-    text = getattr(error, "text", None)
-    if not isinstance(text, str):
+    reason codes it names as their words (``kiosk.core.errors.Refusal``)."""
+    if not isinstance(error, Refusal):
         return str(error)
-    codes: tuple[str, ...] = getattr(error, "codes", ())
-    params: dict[str, str] = dict(getattr(error, "params", {}))
+    params = dict(error.params)
     named = []
-    for code in codes:
+    for code in error.codes:
         try:
             named.append(phrase(ReasonCode(code)))
         except ValueError:
@@ -303,7 +301,7 @@ def refusal_words(error: Exception) -> str:
     for key, value in params.items():  # a part of the action named in words ("approve or deny")
         params[key] = _(value)
     try:
-        # TRANSLATORS: between two reasons of one log entry.
-        return _(text).format(codes=_("; ").join(named), **params)
+        # TRANSLATORS: between two reasons named in a refused action.
+        return _(error.text).format(codes=_("; ").join(named), **params)
     except (KeyError, IndexError, ValueError):
         return str(error)
