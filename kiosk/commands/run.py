@@ -37,7 +37,7 @@ from kiosk.judgement_setup import Judgement, Overrides, load_judgement
 from kiosk.port import CameraStatus, KioskEvent, VisitEvent
 from kiosk.service import KioskService
 from kiosk.ui.config_words import say_config_error
-from kiosk.ui.i18n import _, language, set_language
+from kiosk.ui.i18n import _, speaking
 from kiosk.ui.notes import say
 
 
@@ -52,12 +52,17 @@ class NoteHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = _("kiosk: {note}").format(note=say(record.getMessage()))
+            text = kiosk_line(say(record.getMessage()))
             if record.exc_info:
                 text += "\n" + self._plain.formatException(record.exc_info)
             print(text, file=sys.stderr, flush=True)
         except Exception:
             self.handleError(record)
+
+
+def kiosk_line(said: str) -> str:
+    """``kiosk: <said>``: a line ``kiosk run`` prints on stderr, in the language in use."""
+    return _("kiosk: {note}").format(note=said)
 
 
 def kiosk_language(config_path: Path) -> str:
@@ -84,28 +89,22 @@ def kiosk_language(config_path: Path) -> str:
 def said_error(config_path: Path, error: Exception) -> str:
     """``kiosk: <error>``, the line ``kiosk run`` stops with, in the kiosk's language
     (``kiosk_language``); the language in use is left as it was."""
-    before = language()
-    set_language(kiosk_language(config_path))
-    try:
-        return _("kiosk: {note}").format(note=say_config_error(str(error)))
-    finally:
-        set_language(before)
+    with speaking(kiosk_language(config_path)):
+        return kiosk_line(say_config_error(str(error)))
 
 
 @contextlib.contextmanager
 def said_in_kiosk_language(config_path: Path, language_name: str | None = None) -> Iterator[None]:
     """While ``kiosk run`` runs: messages in the kiosk's ``ui.language`` (or ``language_name``),
     the kiosk's log lines on stderr through ``NoteHandler``; both undone at the end."""
-    before = language()
-    set_language(language_name or kiosk_language(config_path))
     handler = NoteHandler()
     logger = logging.getLogger("kiosk")
-    logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        set_language(before)
+    with speaking(language_name or kiosk_language(config_path)):
+        logger.addHandler(handler)
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
 
 
 def _open_frames(
@@ -131,7 +130,7 @@ def _sync_loop(config: KioskConfig, judgement: Judgement, store: EntryStore) -> 
     try:
         identity = load_registered_identity(config.identity_key)
     except IdentityError as exc:
-        print(_("kiosk: {note}").format(note=say(str(exc))), file=sys.stderr)
+        print(kiosk_line(say(str(exc))), file=sys.stderr)
         return FaultedSync(str(exc))
     client = SyncClient(config, store, identity, root_key=judgement.trust_state.root)
     return SyncLoop(client)
@@ -362,7 +361,7 @@ def _run_ui(
         if sound is not None:
             sound.stop()
             if sound.status().note:  # logged while the UI had the terminal: say it again
-                print(_("kiosk: {note}").format(note=say(sound.status().note)), file=sys.stderr)
+                print(kiosk_line(say(sound.status().note)), file=sys.stderr)
         service.stop()
     return 0
 

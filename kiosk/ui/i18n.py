@@ -17,8 +17,10 @@ sync.  The screen shows the words for a code (``kiosk.ui.words``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gettext
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +57,17 @@ def set_language(language: str) -> None:
 def language() -> str:
     """The language strings are shown in now."""
     return str(_state["language"])
+
+
+@contextlib.contextmanager
+def speaking(language_name: str) -> Iterator[None]:
+    """Strings in ``language_name`` inside the block; the language before it afterwards."""
+    before = language()
+    set_language(language_name)
+    try:
+        yield
+    finally:
+        set_language(before)
 
 
 def _catalog() -> gettext.NullTranslations:
